@@ -1,0 +1,184 @@
+//! [`SimpleQueue`]: Python's `queue.SimpleQueue`, an unbounded FIFO without
+//! task tracking.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use event_listener::{Event, IntoNotification};
+
+use super::{GetError, PutError};
+use crate::rt::{self, Deadline};
+
+/// The shared queue.
+#[derive(Debug)]
+struct Inner<T> {
+    /// The items. The lock is held only to push or pop.
+    items: Mutex<VecDeque<T>>,
+    /// Getters wait here; one more is notified per item put.
+    not_empty: Event,
+}
+
+/// An unbounded first-in-first-out queue without `task_done`/`join`/
+/// `shutdown`: Python's `queue.SimpleQueue`.
+///
+/// `put` never waits and never fails. Items are dropped outside the queue's
+/// lock, so an item's `Drop` may put into the same queue (Python's
+/// `SimpleQueue` is re-entrant in the same way).
+///
+/// A cheap handle: clones share one queue (`Clone` without `T: Clone`).
+///
+/// # Examples
+///
+/// ```
+/// use greenthread::queue::{GetError, SimpleQueue};
+///
+/// greenthread::block_on(async {
+///     let q = SimpleQueue::new();
+///     q.put(1).await.unwrap();
+///     q.put_nowait(2).unwrap();
+///     assert_eq!(q.qsize(), 2);
+///     assert_eq!(q.get().await, Ok(1));
+///     assert_eq!(q.get_nowait(), Ok(2));
+///     assert_eq!(q.get_nowait(), Err(GetError::Empty));
+/// });
+/// ```
+pub struct SimpleQueue<T> {
+    /// The shared queue.
+    inner: Arc<Inner<T>>,
+}
+
+impl<T> Clone for SimpleQueue<T> {
+    fn clone(&self) -> Self {
+        SimpleQueue {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> Default for SimpleQueue<T> {
+    fn default() -> Self {
+        SimpleQueue::new()
+    }
+}
+
+impl<T> fmt::Debug for SimpleQueue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimpleQueue")
+            .field("qsize", &self.qsize())
+            .finish()
+    }
+}
+
+impl<T> SimpleQueue<T> {
+    /// A new, empty queue.
+    pub fn new() -> Self {
+        SimpleQueue {
+            inner: Arc::new(Inner {
+                items: Mutex::new(VecDeque::new()),
+                not_empty: Event::new(),
+            }),
+        }
+    }
+
+    /// Locks the items (nothing can panic under the lock, so poisoning is
+    /// ignored).
+    fn items(&self) -> MutexGuard<'_, VecDeque<T>> {
+        self.inner
+            .items
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Puts `item`; never waits (the queue is unbounded).
+    ///
+    /// # Errors
+    ///
+    /// Never fails; the `Result` mirrors the other queues' `put`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it completes on its first poll.
+    pub async fn put(&self, item: T) -> Result<(), PutError<T>> {
+        self.put_nowait(item)
+    }
+
+    /// Puts `item` at once.
+    ///
+    /// # Errors
+    ///
+    /// Never fails.
+    pub fn put_nowait(&self, item: T) -> Result<(), PutError<T>> {
+        self.items().push_back(item);
+        self.inner.not_empty.notify(1.additional());
+        Ok(())
+    }
+
+    /// Removes and returns the oldest item, waiting while the queue is empty.
+    ///
+    /// # Errors
+    ///
+    /// Never fails (a `SimpleQueue` cannot be shut down); the `Result`
+    /// mirrors the other queues' `get`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: an item is taken only in the poll that returns it, and a
+    /// wake-up the dropped future had received goes to another getter.
+    pub async fn get(&self) -> Result<T, GetError> {
+        self.get_deadline(Deadline::never()).await
+    }
+
+    /// As [`get`](Self::get), waiting at most `timeout`. `Duration::ZERO`
+    /// is [`get_nowait`](Self::get_nowait); durations above `TIMEOUT_MAX`
+    /// are clamped to it.
+    ///
+    /// # Errors
+    ///
+    /// [`GetError::Empty`] if nothing arrived in time.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`get`](Self::get).
+    pub async fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
+        self.get_deadline(Deadline::after(timeout)).await
+    }
+
+    /// Takes the oldest item if there is one.
+    ///
+    /// # Errors
+    ///
+    /// [`GetError::Empty`] if the queue is empty.
+    pub fn get_nowait(&self) -> Result<T, GetError> {
+        self.items().pop_front().ok_or(GetError::Empty)
+    }
+
+    /// The body of both waiting gets.
+    async fn get_deadline(&self, mut deadline: Deadline) -> Result<T, GetError> {
+        rt::proceed().await;
+        loop {
+            let mut listener = {
+                let mut items = self.items();
+                if let Some(item) = items.pop_front() {
+                    return Ok(item);
+                }
+                self.inner.not_empty.listen()
+            };
+            if !rt::wait_listener(&mut listener, &mut deadline).await {
+                drop(listener);
+                return self.get_nowait();
+            }
+        }
+    }
+
+    /// Items in the queue now.
+    pub fn qsize(&self) -> usize {
+        self.items().len()
+    }
+
+    /// Whether the queue is empty now.
+    pub fn empty(&self) -> bool {
+        self.items().is_empty()
+    }
+}

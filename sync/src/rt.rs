@@ -1,0 +1,107 @@
+//! The few things sync needs from the runtime, in one place: the cooperative
+//! budget, thread identity and deadlines.
+//!
+//! Every wait in this crate measures its timeout as a [`Deadline`] computed
+//! once, when the wait starts, with the runtime's `deadline_after` (so a
+//! duration above `TIMEOUT_MAX`, `Duration::MAX` included, is clamped and
+//! never panics), and arms a timer only if it actually has to sleep.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use event_listener::EventListener;
+use greenthread_runtime::time::{deadline_after, Sleep};
+
+/// Spends one unit of the cooperative budget (Pending, after waking the task,
+/// once it is exhausted). Called at the start of every poll of a waiting
+/// future, before its fast path, so a loop on an always-ready primitive
+/// still yields.
+#[inline]
+pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    #[cfg(not(loom))]
+    {
+        greenthread_runtime::coop::poll_proceed(cx)
+    }
+    #[cfg(loom)]
+    {
+        let _ = cx;
+        Poll::Ready(())
+    }
+}
+
+/// Spends one unit of the cooperative budget, yielding first if it is spent.
+pub(crate) async fn proceed() {
+    std::future::poll_fn(poll_proceed).await
+}
+
+/// The calling thread's ident (green thread, OS thread or foreign thread).
+#[inline]
+pub(crate) fn get_ident() -> u64 {
+    greenthread_runtime::get_ident()
+}
+
+/// When a wait gives up, with the timer armed lazily.
+#[derive(Debug)]
+pub(crate) struct Deadline {
+    /// `None`: never.
+    at: Option<Instant>,
+    /// The timer, created on the first poll that has to sleep.
+    sleep: Option<Sleep>,
+}
+
+impl Deadline {
+    /// A wait without a timeout.
+    pub(crate) const fn never() -> Self {
+        Deadline {
+            at: None,
+            sleep: None,
+        }
+    }
+
+    /// A wait of at most `d` from now (clamped to `TIMEOUT_MAX`).
+    pub(crate) fn after(d: Duration) -> Self {
+        Deadline {
+            at: deadline_after(d),
+            sleep: None,
+        }
+    }
+
+    /// A wait of at most `d` from now, or forever for `None`.
+    pub(crate) fn from_option(d: Option<Duration>) -> Self {
+        d.map_or_else(Self::never, Self::after)
+    }
+
+    /// Whether the deadline has passed; if not, makes sure `cx` is woken
+    /// when it does.
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(at) = self.at else { return false };
+        if Instant::now() >= at {
+            return true;
+        }
+        let sleep = self.sleep.get_or_insert_with(|| Sleep::until(Some(at)));
+        Pin::new(sleep).poll(cx).is_ready()
+    }
+}
+
+/// Waits for `listener` or `deadline`, whichever comes first; `true` if the
+/// listener was notified. The listener is polled first, so a notification
+/// that arrives together with the deadline wins.
+///
+/// Cancel safety: dropping this future leaves `listener` in place (the
+/// caller owns it); dropping a notified listener passes the notification on.
+pub(crate) fn wait_listener<'a>(
+    listener: &'a mut EventListener,
+    deadline: &'a mut Deadline,
+) -> impl Future<Output = bool> + Send + 'a {
+    std::future::poll_fn(move |cx| {
+        if Pin::new(&mut *listener).poll(cx).is_ready() {
+            return Poll::Ready(true);
+        }
+        if deadline.poll_expired(cx) {
+            return Poll::Ready(false);
+        }
+        Poll::Pending
+    })
+}
