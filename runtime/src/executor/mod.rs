@@ -1,0 +1,348 @@
+//! The M:N executor of Green mode.
+//!
+//! # Design notes
+//!
+//! **Queues.** Each worker owns a bounded local run queue
+//! ([`LOCAL_QUEUE_CAPACITY`]) and a LIFO "run next" slot; one unbounded
+//! global injector takes tasks woken from outside the workers (the driver
+//! thread, the main thread, OS threads, other runtimes) and the overflow of
+//! full local queues.
+//!
+//! **Life of a task.** A green thread is an `async-task` task whose future is
+//! the thread's wrapper (`thread::task`). Its schedule function runs whenever
+//! it is woken (or spawned):
+//! - on one of this executor's workers, a task that was *not* woken by itself
+//!   while running goes to the LIFO slot — it runs next, on a warm cache —
+//!   and the task it displaces goes to the back of the local queue;
+//! - a task that woke itself while running (`yield_now`, an exhausted
+//!   cooperative budget) goes to the back of the local queue, never the LIFO
+//!   slot, so yielding really lets the others run;
+//! - anywhere else it goes to the injector.
+//!
+//! The LIFO slot may be used [`MAX_LIFO_POLLS`] times in a row; then its task
+//! goes to the back of the local queue, so two tasks waking each other cannot
+//! monopolize a worker.
+//!
+//! **Finding work.** A worker takes the LIFO slot, else its local queue, else
+//! a batch from the injector, else steals half of another worker's local
+//! queue. Every [`GLOBAL_POLL_INTERVAL`] tasks it looks at the injector first,
+//! so tasks woken from outside never starve behind a busy local queue.
+//!
+//! **Parking** (`idle.rs`): a worker with nothing to do registers as
+//! sleeping, checks every queue once more, and parks. Pushing work wakes one
+//! sleeper only if no worker is already searching; a searcher that finds work
+//! wakes the next one if it was the last searcher, so wakeups spread without
+//! thundering herds and without losing work.
+//!
+//! **Shutdown.** The runtime sets the shutdown flag and unparks every
+//! worker; each drops its LIFO task and exits. Dropping the executor joins
+//! the workers, then drops whatever runnables remain in the queues, which
+//! drops their futures (their destructors run), repeating until no drop
+//! schedules anything else.
+
+mod idle;
+pub(crate) mod queue;
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_task::{Runnable, ScheduleInfo, Task, WithInfo};
+use concurrent_queue::ConcurrentQueue;
+
+use idle::Idle;
+use queue::{steal_half, LocalQueue};
+
+/// Capacity of each worker's local run queue. 256 (tokio's figure) holds a
+/// burst of wakeups without spilling to the shared injector, and keeps a
+/// steal of half the queue cheap.
+pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
+
+/// Consecutive runs from the LIFO slot before its task must queue like the
+/// others (tokio uses 3): enough for request/response pairs to stay hot,
+/// too few for two ping-ponging tasks to starve the rest.
+pub(crate) const MAX_LIFO_POLLS: u32 = 3;
+
+/// A worker checks the injector first every this many tasks (tokio and Go
+/// use 61: a prime, so it does not resonate with periodic workloads).
+pub(crate) const GLOBAL_POLL_INTERVAL: u32 = 61;
+
+/// What the workers share.
+pub(crate) struct Shared {
+    /// Tasks woken from outside the workers, and local-queue overflow.
+    injector: ConcurrentQueue<Runnable>,
+    /// One local run queue per worker.
+    locals: Box<[LocalQueue<Runnable>]>,
+    /// Sleeping and searching workers.
+    idle: Idle,
+    /// Set once at shutdown.
+    shutdown: AtomicBool,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("injector", &self.injector.len())
+            .field("workers", &self.locals.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The executor: shared state plus the worker threads.
+#[derive(Debug)]
+pub(crate) struct Executor {
+    shared: Arc<Shared>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+/// The worker context of the OS thread running it.
+struct WorkerCx {
+    /// The executor this worker belongs to.
+    shared: *const Shared,
+    /// Its index in `locals`.
+    index: usize,
+    /// The run-next slot.
+    lifo: RefCell<Option<Runnable>>,
+}
+
+thread_local! {
+    static WORKER: Cell<*const WorkerCx> = const { Cell::new(std::ptr::null()) };
+}
+
+impl Executor {
+    /// Starts `workers` worker threads (at least one).
+    pub(crate) fn new(workers: usize, name: &str) -> std::io::Result<Executor> {
+        let workers = workers.max(1);
+        let shared = Arc::new(Shared {
+            injector: ConcurrentQueue::unbounded(),
+            locals: (0..workers).map(|_| LocalQueue::new()).collect(),
+            idle: Idle::new(workers),
+            shutdown: AtomicBool::new(false),
+        });
+        let exec = Executor {
+            shared,
+            threads: Mutex::new(Vec::with_capacity(workers)),
+        };
+        for index in 0..workers {
+            let shared = exec.shared.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("{name}-worker-{index}"))
+                .spawn(move || run_worker(&shared, index))?;
+            exec.shared.idle.set_thread(index, handle.thread().clone());
+            exec.threads
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(handle);
+        }
+        Ok(exec)
+    }
+
+    /// Spawns `future` as a task.
+    pub(crate) fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let shared = self.shared.clone();
+        let schedule =
+            move |r: Runnable, info: ScheduleInfo| shared.schedule(r, info.woken_while_running);
+        let (runnable, task) =
+            async_task::Builder::new().spawn(move |()| future, WithInfo(schedule));
+        runnable.schedule();
+        task
+    }
+
+    /// Stops the workers, waiting up to `grace` for each to exit (one stuck
+    /// in a target that never yields is abandoned), and drops every queued
+    /// task.
+    pub(crate) fn shutdown_with_grace(&self, grace: std::time::Duration) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        self.shared.idle.unpark_all();
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        let me = std::thread::current().id();
+        let deadline = std::time::Instant::now() + grace;
+        for t in threads {
+            if t.thread().id() == me {
+                continue;
+            }
+            while !t.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            }
+        }
+        // Dropping a runnable drops its future, whose destructor may wake
+        // (schedule) other tasks: drain until nothing is left.
+        loop {
+            let mut any = false;
+            while let Ok(r) = self.shared.injector.pop() {
+                drop(r);
+                any = true;
+            }
+            for q in self.shared.locals.iter() {
+                while let Some(r) = q.pop() {
+                    drop(r);
+                    any = true;
+                }
+            }
+            if !any {
+                break;
+            }
+        }
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        self.shutdown_with_grace(std::time::Duration::from_secs(2));
+    }
+}
+
+impl Shared {
+    /// The schedule function of every task.
+    fn schedule(self: &Arc<Self>, runnable: Runnable, yielded: bool) {
+        if self.shutdown.load(Ordering::Relaxed) {
+            // Queued for the final drain (or dropped now if that has passed).
+            let _ = self.injector.push(runnable);
+            return;
+        }
+        let ptr = WORKER.with(|w| w.get());
+        // SAFETY: a non-null `WORKER` points to the `WorkerCx` on the stack
+        // of `run_worker`, which runs on this very OS thread for as long as
+        // the pointer is set (it is reset before `run_worker` returns).
+        let cx = unsafe { ptr.as_ref() };
+        match cx {
+            Some(cx) if std::ptr::eq(cx.shared, Arc::as_ptr(self)) => {
+                if yielded {
+                    self.push_local(cx.index, runnable);
+                } else {
+                    let prev = cx.lifo.borrow_mut().replace(runnable);
+                    if let Some(prev) = prev {
+                        self.push_local(cx.index, prev);
+                    }
+                }
+            }
+            _ => {
+                let _ = self.injector.push(runnable);
+                self.idle.notify_one(self);
+            }
+        }
+    }
+
+    /// Pushes to worker `index`'s local queue (overflowing to the injector)
+    /// and lets an idle worker come and steal.
+    fn push_local(&self, index: usize, runnable: Runnable) {
+        if let Err(r) = self.locals[index].push(runnable) {
+            // Full: move half of it to the injector along with `r`.
+            self.locals[index].spill_half(&self.injector);
+            let _ = self.injector.push(r);
+        }
+        self.idle.notify_one(self);
+    }
+
+    /// Whether any queue holds a task.
+    fn has_work(&self) -> bool {
+        !self.injector.is_empty() || self.locals.iter().any(|q| !q.is_empty())
+    }
+
+    /// The next task for worker `index` from the queues (not the LIFO slot).
+    fn find_task(&self, index: usize, tick: u32) -> Option<Runnable> {
+        if tick % GLOBAL_POLL_INTERVAL == 0 {
+            if let Ok(r) = self.injector.pop() {
+                return Some(r);
+            }
+        }
+        let local = &self.locals[index];
+        if let Some(r) = local.pop() {
+            return Some(r);
+        }
+        if let Some(r) = local.take_batch(&self.injector, self.locals.len()) {
+            return Some(r);
+        }
+        let n = self.locals.len();
+        let start = fastrand_index(n);
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim != index {
+                if let Some(r) = steal_half(&self.locals[victim], local) {
+                    return Some(r);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A cheap per-thread pseudo-random index in `0..n` (victim selection).
+fn fastrand_index(n: usize) -> usize {
+    thread_local! {
+        static SEED: Cell<u64> = Cell::new(0x9E37_79B9_7F4A_7C15 ^ (crate::native_id() << 17));
+    }
+    SEED.with(|s| {
+        // xorshift64*
+        let mut x = s.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        s.set(x);
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n.max(1)
+    })
+}
+
+/// A worker thread's loop.
+fn run_worker(shared: &Arc<Shared>, index: usize) {
+    let cx = WorkerCx {
+        shared: Arc::as_ptr(shared),
+        index,
+        lifo: RefCell::new(None),
+    };
+    WORKER.with(|w| w.set(&cx));
+    let mut tick: u32 = 0;
+    let mut lifo_streak: u32 = 0;
+    let mut searching = false;
+    loop {
+        if shared.shutdown.load(Ordering::Acquire) {
+            break;
+        }
+        let lifo = cx.lifo.borrow_mut().take();
+        let next = match lifo {
+            Some(r) if lifo_streak < MAX_LIFO_POLLS => {
+                lifo_streak += 1;
+                Some(r)
+            }
+            Some(r) => {
+                lifo_streak = 0;
+                shared.push_local(index, r);
+                shared.find_task(index, tick)
+            }
+            None => {
+                lifo_streak = 0;
+                shared.find_task(index, tick)
+            }
+        };
+        match next {
+            Some(r) => {
+                if searching {
+                    searching = false;
+                    shared.idle.stop_searching(shared);
+                }
+                tick = tick.wrapping_add(1);
+                // The wrapper catches the target's panics; this guards the
+                // worker against a panicking waker or destructor.
+                let _ = catch_unwind(AssertUnwindSafe(|| r.run()));
+            }
+            None => {
+                if searching {
+                    shared.idle.stop_searching_idle();
+                }
+                searching = shared.idle.park(shared, index);
+            }
+        }
+    }
+    let leftover = cx.lifo.borrow_mut().take();
+    drop(leftover);
+    WORKER.with(|w| w.set(std::ptr::null()));
+}

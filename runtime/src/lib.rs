@@ -1,0 +1,67 @@
+//! The runtime of greenthread: the M:N executor, the timer and I/O driver,
+//! Python-style [`Thread`]s and their registry, [`Timer`], [`Local`], GIL
+//! mode and OS-thread mode.
+//!
+//! Use it through the facade crate `greenthread`, which re-exports all of
+//! this together with the synchronization primitives.
+//!
+//! # Map of the crate
+//!
+//! | module | what |
+//! |---|---|
+//! | [`runtime`](Runtime) | [`run`], [`Runtime`], [`Builder`], [`Mode`], shutdown |
+//! | `executor` | work-stealing scheduler for Green mode (private) |
+//! | `os` | one OS thread per `Thread` (private) |
+//! | [`time`] | [`sleep`], [`timeout`], [`TIMEOUT_MAX`] and the driver thread |
+//! | `thread` | [`Thread`], registry, hooks, [`spawn`], [`Timer`], [`Local`] |
+//! | [`gil`] | GIL mode and [`checkpoint`] |
+//! | [`coop`] | the cooperative budget, for primitives built on greenthread |
+//! | [`lowlevel`] | Python's `_thread` |
+
+mod context;
+pub mod coop;
+mod executor;
+pub mod gil;
+// The readiness plumbing is used by the `net` module (sockets on the driver).
+#[allow(dead_code)]
+pub(crate) mod io;
+mod loom;
+pub mod lowlevel;
+mod os;
+mod park;
+mod runtime;
+mod thread;
+pub mod time;
+
+pub use gil::checkpoint;
+pub use park::block_on;
+pub use runtime::{run, Builder, Mode, Runtime};
+pub use thread::{
+    active_count, current_thread, enumerate, excepthook, exit, get_ident, get_native_id,
+    getprofile, gettrace, main_thread, set_excepthook, setprofile, setprofile_all_threads,
+    settrace, settrace_all_threads, spawn, stack_size, ExceptHook, ExceptHookArgs, JoinError,
+    JoinHandle, Local, Target, Thread, ThreadBuilder, ThreadError, Timer, TraceEvent, TraceHook,
+};
+pub use time::{sleep, timeout, yield_now, Elapsed, Sleep, Timeout, TIMEOUT_MAX};
+
+/// The calling OS thread's kernel thread id, cached per thread.
+pub(crate) fn native_id() -> u64 {
+    thread_local! {
+        static TID: u64 = os_thread_id();
+    }
+    TID.try_with(|t| *t).unwrap_or_else(|_| os_thread_id())
+}
+
+#[cfg(target_os = "linux")]
+fn os_thread_id() -> u64 {
+    // SAFETY: `gettid` has no preconditions and cannot fail.
+    let tid = unsafe { libc::gettid() };
+    tid as u64
+}
+
+#[cfg(not(target_os = "linux"))]
+fn os_thread_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

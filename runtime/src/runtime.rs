@@ -1,0 +1,526 @@
+//! [`Runtime`], its [`Builder`], [`Mode`] and [`run`].
+//!
+//! # Design notes: shutdown
+//!
+//! `run`/`block_on` drive the main future on the calling OS thread as the
+//! `MainThread`. When it ends — returning, panicking or calling `exit()` —
+//! shutdown proceeds as Python's interpreter exit does:
+//!
+//! 1. Join every non-daemon thread, repeatedly, until none is left (threads
+//!    started meanwhile are waited for too).
+//! 2. Set `shutting_down`: from now on `start()` fails with
+//!    `ThreadError::ShuttingDown`. Wait for starts already past the check
+//!    (`starting`), then join the non-daemon threads once more.
+//! 3. Cancel every remaining (daemon) thread: its wrapper drops the target
+//!    (destructors run, guards release) and ends the thread. Wait until every
+//!    task has been dropped, at most [`DAEMON_DROP_GRACE`] — a daemon stuck in
+//!    a loop that never awaits is abandoned, as Python abandons daemons.
+//! 4. Mark the main thread stopped, drop its `Local` values, and return the
+//!    main future's output (or resume its panic).
+//!
+//! Dropping the `Runtime` then stops the workers (Green) and joins them.
+
+use std::future::Future;
+use std::io;
+use std::panic::resume_unwind;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+use event_listener::{Event, Listener};
+
+use crate::executor::Executor;
+use crate::gil::{self, Gil};
+use crate::park;
+use crate::thread::task::{Ended, ThreadExit, ThreadTask};
+use crate::thread::{
+    self, hooks_install, registry::Registry, Kind, Thread, ThreadError, STARTED, STOPPED,
+};
+
+/// How long shutdown waits for cancelled daemon threads to drop their
+/// futures before abandoning the rest.
+pub(crate) const DAEMON_DROP_GRACE: Duration = Duration::from_secs(2);
+
+/// How long dropping a runtime waits for each worker to exit before
+/// abandoning it (a worker stuck in a target that never yields).
+const WORKER_JOIN_GRACE: Duration = Duration::from_secs(2);
+
+/// How green threads map onto OS threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Mode {
+    /// M:N: every thread is a task on a pool of worker OS threads (default).
+    #[default]
+    Green,
+    /// 1:1: every thread runs on its own new OS thread, named after it.
+    OsThreads,
+}
+
+/// Configures a [`Runtime`]. Explicit calls win over the `GREENTHREAD_*`
+/// environment variables, which win over the defaults.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct Builder {
+    workers: Option<usize>,
+    mode: Option<Mode>,
+    gil: Option<bool>,
+    switch_interval: Option<Duration>,
+}
+
+impl Builder {
+    /// Worker OS threads of the Green pool (default: available parallelism;
+    /// ignored in OS-thread mode). 0 is an error at `build()`.
+    pub fn workers(mut self, n: usize) -> Builder {
+        self.workers = Some(n);
+        self
+    }
+
+    /// Green (default) or OS-thread mode.
+    pub fn mode(mut self, mode: Mode) -> Builder {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// GIL mode on or off (default off).
+    pub fn gil(mut self, on: bool) -> Builder {
+        self.gil = Some(on);
+        self
+    }
+
+    /// The GIL's switch interval (default: the process-wide value, initially
+    /// 5 ms as in CPython). Zero is an error at `build()`.
+    pub fn switch_interval(mut self, d: Duration) -> Builder {
+        self.switch_interval = Some(d);
+        self
+    }
+
+    /// Builds the runtime, starting its workers.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` naming the variable for an invalid `GREENTHREAD_*`
+    /// value, for `workers(0)` or a zero switch interval; the OS's error if
+    /// it refuses the worker threads.
+    pub fn build(self) -> io::Result<Runtime> {
+        let mode = match self.mode {
+            Some(m) => m,
+            None => match env("GREENTHREAD_MODE")? {
+                None => Mode::Green,
+                Some(v) => match v.as_str() {
+                    "green" => Mode::Green,
+                    "os" => Mode::OsThreads,
+                    _ => return Err(bad_env("GREENTHREAD_MODE", &v, "`green` or `os`")),
+                },
+            },
+        };
+        let workers = match self.workers {
+            Some(0) => return Err(invalid("workers must be at least 1")),
+            Some(n) => n,
+            None => match env("GREENTHREAD_WORKERS")? {
+                None => default_workers(),
+                Some(v) => match v.parse::<usize>() {
+                    Ok(n) if n >= 1 => n,
+                    _ => return Err(bad_env("GREENTHREAD_WORKERS", &v, "a whole number ≥ 1")),
+                },
+            },
+        };
+        let gil = match self.gil {
+            Some(g) => g,
+            None => match env("GREENTHREAD_GIL")?.as_deref() {
+                None | Some("0") => false,
+                Some("1") => true,
+                Some(v) => return Err(bad_env("GREENTHREAD_GIL", v, "`0` or `1`")),
+            },
+        };
+        let interval = match self.switch_interval {
+            Some(d) if d.is_zero() => {
+                return Err(invalid("switch interval must be strictly positive"))
+            }
+            Some(d) => d,
+            None => match env("GREENTHREAD_SWITCH_INTERVAL_MS")? {
+                None => gil::default_switch_interval(),
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if n >= 1 => Duration::from_millis(n),
+                    _ => {
+                        return Err(bad_env(
+                            "GREENTHREAD_SWITCH_INTERVAL_MS",
+                            &v,
+                            "a whole number ≥ 1",
+                        ))
+                    }
+                },
+            },
+        };
+        let inner = RtInner::new(mode, workers, gil.then(|| Gil::new(interval)), false);
+        if mode == Mode::Green {
+            inner.executor()?;
+        }
+        Ok(Runtime { inner })
+    }
+}
+
+fn env(name: &str) -> io::Result<Option<String>> {
+    match std::env::var(name) {
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(invalid(&format!("{name} is not valid Unicode")))
+        }
+    }
+}
+
+fn bad_env(name: &str, value: &str, expected: &str) -> io::Error {
+    invalid(&format!("invalid {name}={value:?}: expected {expected}"))
+}
+
+fn invalid(msg: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg.to_string())
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A greenthread runtime: a worker pool (Green mode), a thread registry,
+/// and optionally a GIL. Several may live in one process.
+///
+/// Dropping it shuts it down: remaining threads are cancelled (their futures
+/// dropped) and the worker OS threads joined.
+///
+/// # Examples
+///
+/// ```
+/// let rt = greenthread::Runtime::builder().workers(2).build().unwrap();
+/// let n = rt.block_on(async {
+///     let h = greenthread::spawn(async { 21 * 2 });
+///     h.await.unwrap()
+/// });
+/// assert_eq!(n, 42);
+/// ```
+#[derive(Debug)]
+pub struct Runtime {
+    inner: Arc<RtInner>,
+}
+
+impl Runtime {
+    /// A runtime from the defaults and the environment.
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::build`].
+    pub fn new() -> io::Result<Runtime> {
+        Builder::default().build()
+    }
+
+    /// A builder.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// The runtime's mode.
+    pub fn mode(&self) -> Mode {
+        self.inner.mode
+    }
+
+    /// Worker threads in the Green pool.
+    pub fn workers(&self) -> usize {
+        self.inner.workers
+    }
+
+    /// Whether the GIL is on.
+    pub fn gil_enabled(&self) -> bool {
+        self.inner.gil.is_some()
+    }
+
+    /// How many times the GIL passed from one thread to another so far (0
+    /// without the GIL).
+    pub fn gil_switches(&self) -> u64 {
+        self.inner.gil.as_ref().map_or(0, Gil::switches)
+    }
+
+    /// Runs `main` as the main thread, then shuts down as Python does at
+    /// interpreter exit: waits for every non-daemon thread, drops the daemon
+    /// threads, and returns `main`'s output. `main` need not be `Send`: it
+    /// runs on the calling OS thread (green threads never do).
+    ///
+    /// A panic in `main` is resumed after the non-daemon threads finish; an
+    /// [`exit`](crate::exit) in `main` likewise unwinds out of `block_on`.
+    /// Threads started after `block_on` returns fail with
+    /// [`ThreadError::ShuttingDown`].
+    pub fn block_on<F: Future>(&self, main: F) -> F::Output {
+        let rt = &self.inner;
+        rt.main
+            .inner
+            .native_id
+            .store(crate::native_id(), Ordering::Relaxed);
+        let out = {
+            let task = pin!(ThreadTask::new(rt.main.clone(), rt.clone(), main, false));
+            match park::drive(task, || false) {
+                Some(out) => out,
+                None => Err(Ended::Cancelled),
+            }
+        };
+        rt.shutdown_after_main();
+        match out {
+            Ok(v) => v,
+            Err(Ended::Panicked(p)) => resume_unwind(p),
+            Err(Ended::Exited | Ended::Cancelled) => resume_unwind(Box::new(ThreadExit)),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.inner.shutdown_now();
+    }
+}
+
+/// Builds a runtime from the defaults and the environment and runs `main` on
+/// it as the main thread (see [`Runtime::block_on`]).
+///
+/// # Panics
+///
+/// If a `GREENTHREAD_*` variable is invalid (the message names it) or the OS
+/// refuses the worker threads. An [`exit`](crate::exit) in `main` ends the
+/// process with status 0 after shutdown, like Python's `sys.exit()`.
+///
+/// # Examples
+///
+/// ```
+/// greenthread::run(async {
+///     let t = greenthread::Thread::new(|| async { println!("hello from a green thread") });
+///     t.start().unwrap();
+///     t.join().await.unwrap();
+/// });
+/// ```
+pub fn run<F: Future>(main: F) -> F::Output {
+    let rt = match Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => panic!("greenthread: cannot build the runtime: {e}"),
+    };
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(main)));
+    drop(rt);
+    match out {
+        Ok(v) => v,
+        Err(p) if p.is::<ThreadExit>() => std::process::exit(0),
+        Err(p) => resume_unwind(p),
+    }
+}
+
+/// Every live runtime, for process-wide settings (hooks, switch interval).
+static RUNTIMES: Mutex<Vec<Weak<RtInner>>> = Mutex::new(Vec::new());
+
+/// The process-wide runtime used outside any runtime.
+static GLOBAL: OnceLock<Arc<RtInner>> = OnceLock::new();
+
+/// The process-wide Green runtime for threads started outside any runtime
+/// (foreign OS threads, tokio tasks); its workers start on first use. Its
+/// threads are daemon by default, as threads created from a `_DummyThread`
+/// are in Python.
+pub(crate) fn global() -> &'static Arc<RtInner> {
+    GLOBAL.get_or_init(|| RtInner::new(Mode::Green, default_workers(), None, true))
+}
+
+/// The calling thread's runtime, or the process-wide one.
+pub(crate) fn current_or_global() -> Arc<RtInner> {
+    crate::context::runtime().unwrap_or_else(|| global().clone())
+}
+
+/// Runs `f` on every live runtime.
+pub(crate) fn for_each_runtime(mut f: impl FnMut(&RtInner)) {
+    let live: Vec<Arc<RtInner>> = {
+        let mut all = RUNTIMES.lock().unwrap_or_else(|e| e.into_inner());
+        all.retain(|w| w.strong_count() > 0);
+        all.iter().filter_map(Weak::upgrade).collect()
+    };
+    for rt in &live {
+        f(rt);
+    }
+}
+
+/// Every alive thread of every runtime.
+pub(crate) fn all_threads() -> Vec<Thread> {
+    let mut out = Vec::new();
+    for_each_runtime(|rt| out.extend(rt.registry.snapshot()));
+    out
+}
+
+/// A runtime's shared state.
+#[derive(Debug)]
+pub(crate) struct RtInner {
+    /// Green or OS threads.
+    pub(crate) mode: Mode,
+    /// Size of the Green pool.
+    workers: usize,
+    /// The GIL, in GIL mode.
+    pub(crate) gil: Option<Gil>,
+    /// The Green pool (started at build, or lazily for the global runtime).
+    exec: OnceLock<Executor>,
+    /// Alive threads.
+    pub(crate) registry: Registry,
+    /// The main thread.
+    pub(crate) main: Thread,
+    /// Set when `start()` must fail.
+    shutting_down: AtomicBool,
+    /// Starts past the `shutting_down` check but not yet registered.
+    starting: AtomicUsize,
+    /// Thread wrappers not yet dropped.
+    live: AtomicUsize,
+    /// Notified when `live` reaches zero.
+    live_zero: Event,
+    /// Whether this is the process-wide runtime.
+    is_global: bool,
+}
+
+impl RtInner {
+    fn new(mode: Mode, workers: usize, gil: Option<Gil>, is_global: bool) -> Arc<RtInner> {
+        thread::install_panic_hook();
+        let main = Thread::new_running(Kind::Main, None, false);
+        let rt = Arc::new(RtInner {
+            mode,
+            workers,
+            gil,
+            exec: OnceLock::new(),
+            registry: Registry::new(),
+            main,
+            shutting_down: AtomicBool::new(false),
+            starting: AtomicUsize::new(0),
+            live: AtomicUsize::new(0),
+            live_zero: Event::new(),
+            is_global,
+        });
+        rt.registry.insert(&rt.main);
+        RUNTIMES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::downgrade(&rt));
+        rt
+    }
+
+    fn executor(&self) -> io::Result<&Executor> {
+        if let Some(e) = self.exec.get() {
+            return Ok(e);
+        }
+        let exec = Executor::new(self.workers, "greenthread")?;
+        // A racing initializer may have won; its executor is used and ours
+        // shuts down as it drops.
+        Ok(self.exec.get_or_init(|| exec))
+    }
+
+    /// Registers `thread` as started and schedules `fut` as its body.
+    pub(crate) fn launch<F>(
+        self: &Arc<Self>,
+        thread: &Thread,
+        fut: F,
+        report: bool,
+    ) -> Result<async_task::Task<Result<F::Output, Ended>>, ThreadError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.starting.fetch_add(1, Ordering::SeqCst);
+        if self.shutting_down.load(Ordering::SeqCst) {
+            self.starting.fetch_sub(1, Ordering::SeqCst);
+            return Err(ThreadError::ShuttingDown);
+        }
+        let inner = &thread.inner;
+        inner.ident.store(thread::next_ident(), Ordering::Relaxed);
+        inner.state.store(STARTED, Ordering::Release);
+        self.registry.insert(thread);
+        hooks_install(thread);
+        self.starting.fetch_sub(1, Ordering::SeqCst);
+        let task = ThreadTask::new(thread.clone(), self.clone(), fut, report);
+        match self.mode {
+            Mode::Green => match self.executor() {
+                Ok(exec) => Ok(exec.spawn(task)),
+                Err(_) => Err(ThreadError::StartFailed),
+            },
+            Mode::OsThreads => crate::os::spawn(thread, task).map_err(|_| ThreadError::StartFailed),
+        }
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn task_created(&self) {
+        self.live.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn task_dropped(&self) {
+        if self.live.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.live_zero.notify(usize::MAX);
+        }
+    }
+
+    /// Waits until every thread wrapper has been dropped, or `grace` passes.
+    fn wait_tasks_dropped(&self, grace: Duration) {
+        let deadline = Instant::now() + grace;
+        while self.live.load(Ordering::SeqCst) != 0 {
+            let l = self.live_zero.listen();
+            if self.live.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            if l.wait_deadline(deadline).is_none() && Instant::now() >= deadline {
+                break;
+            }
+        }
+    }
+
+    fn join_non_daemon(&self) {
+        let pred = |t: &Thread| t.inner.kind == Kind::Thread || t.inner.kind == Kind::Timer;
+        while let Some(t) = self.registry.find(|t| pred(t) && !t.is_daemon()) {
+            thread::wait_stopped_blocking(&t);
+        }
+    }
+
+    /// Steps 1–4 of the module docs.
+    fn shutdown_after_main(&self) {
+        self.join_non_daemon();
+        self.begin_shutdown();
+        self.join_non_daemon();
+        self.cancel_all();
+        self.wait_tasks_dropped(DAEMON_DROP_GRACE);
+        self.stop_main();
+    }
+
+    fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        while self.starting.load(Ordering::SeqCst) != 0 {
+            std::thread::yield_now();
+        }
+    }
+
+    fn cancel_all(&self) {
+        for t in self.registry.snapshot() {
+            if t.inner.kind != Kind::Main && t.inner.kind != Kind::Dummy {
+                t.cancel();
+            }
+        }
+    }
+
+    fn stop_main(&self) {
+        let main = &self.main.inner;
+        let locals = std::mem::take(&mut *main.locals.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(locals);
+        self.registry.remove(&self.main);
+        main.state.store(STOPPED, Ordering::Release);
+        main.done.notify(usize::MAX);
+    }
+
+    /// Shutdown when the `Runtime` is dropped.
+    fn shutdown_now(&self) {
+        if self.is_global {
+            return;
+        }
+        if !self.shutting_down.load(Ordering::SeqCst) {
+            self.begin_shutdown();
+            self.cancel_all();
+            self.wait_tasks_dropped(DAEMON_DROP_GRACE);
+            self.stop_main();
+        }
+        if let Some(exec) = self.exec.get() {
+            exec.shutdown_with_grace(WORKER_JOIN_GRACE);
+        }
+    }
+}

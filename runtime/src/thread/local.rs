@@ -1,0 +1,129 @@
+//! Thread-local values: Python's `threading.local`.
+
+use std::any::Any;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{current_thread, Thread};
+
+/// Source of `Local` keys (0 = not assigned yet).
+static NEXT_KEY: AtomicUsize = AtomicUsize::new(1);
+
+/// A value each thread sees its own copy of (Python's `threading.local`).
+///
+/// A thread's value is created by `init` on its first use and dropped when
+/// the thread ends (the main thread's when `run` returns; a foreign OS
+/// thread's when it exits).
+///
+/// # Examples
+///
+/// ```
+/// static COUNT: greenthread::Local<u32> = greenthread::Local::new(|| 0);
+/// greenthread::run(async {
+///     COUNT.with(|c| *c += 1);
+///     let t = greenthread::Thread::new(|| async { COUNT.with(|c| assert_eq!(*c, 0)) });
+///     t.start().unwrap();
+///     t.join().await.unwrap();
+///     COUNT.with(|c| assert_eq!(*c, 1));
+/// });
+/// ```
+pub struct Local<T> {
+    init: fn() -> T,
+    key: AtomicUsize,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for Local<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Local")
+            .field("key", &self.key.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl<T: Send + 'static> Local<T> {
+    /// A thread-local value created by `init` in each thread.
+    pub const fn new(init: fn() -> T) -> Local<T> {
+        Local {
+            init,
+            key: AtomicUsize::new(0),
+            _value: PhantomData,
+        }
+    }
+
+    fn key(&self) -> usize {
+        match self.key.load(Ordering::Acquire) {
+            0 => {
+                let fresh = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+                match self
+                    .key
+                    .compare_exchange(0, fresh, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    Ok(_) => fresh,
+                    Err(existing) => existing,
+                }
+            }
+            k => k,
+        }
+    }
+
+    /// Runs `f` with the calling thread's value, creating it first if needed.
+    ///
+    /// Re-entrant use of the same `Local` inside `f` sees a fresh value.
+    pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let key = self.key();
+        let thread = current_thread();
+        let taken = {
+            let mut locals = thread
+                .inner
+                .locals
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            locals
+                .iter()
+                .position(|(k, _)| *k == key)
+                .map(|i| locals.swap_remove(i).1)
+        };
+        let value = match taken.map(|b| b.downcast::<T>()) {
+            Some(Ok(v)) => v,
+            // Keys are unique per `Local`, so a stored value is always a `T`.
+            _ => Box::new((self.init)()),
+        };
+        let mut slot = PutBack {
+            thread,
+            key,
+            value: Some(value),
+        };
+        let v = slot.value.as_mut().map(|b| &mut **b);
+        match v {
+            Some(v) => f(v),
+            None => unreachable!("the value was just stored"),
+        }
+    }
+}
+
+/// Puts a thread's value back after use, even if `f` panicked.
+struct PutBack<T: Send + 'static> {
+    thread: Thread,
+    key: usize,
+    value: Option<Box<T>>,
+}
+
+impl<T: Send + 'static> Drop for PutBack<T> {
+    fn drop(&mut self) {
+        if let Some(v) = self.value.take() {
+            let v: Box<dyn Any + Send> = v;
+            if self.thread.is_stopped() {
+                drop(v); // the thread has ended: nothing will drop it later
+            } else {
+                self.thread
+                    .inner
+                    .locals
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((self.key, v));
+            }
+        }
+    }
+}

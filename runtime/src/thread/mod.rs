@@ -1,0 +1,584 @@
+//! Python-style threads: [`Thread`], [`Target`], the module functions
+//! ([`current_thread`], [`enumerate`], ...), [`spawn`], [`Timer`] and
+//! [`Local`].
+//!
+//! # Design notes
+//!
+//! 1. A [`Thread`] is an `Arc` handle to a `ThreadInner`: the Python-visible
+//!    state (name, daemon flag, ident, native id, lifecycle) plus what the
+//!    runtime needs to end it (the task's waker, for cancellation at
+//!    shutdown) and its `Local` values.
+//! 2. The lifecycle word goes `INITIAL → STARTED → STOPPED` and never back.
+//!    `start()` moves it to `STARTED` and registers the thread *before*
+//!    scheduling it, so `is_alive()`, `ident()` and `enumerate()` agree from
+//!    the moment `start()` returns (Python's "limbo" is folded into
+//!    "started").
+//! 3. The thread's target runs inside a wrapper future (`task::ThreadTask`)
+//!    that, on every poll, enters the thread's context (for
+//!    `current_thread()`), takes and releases the GIL, reports trace events,
+//!    catches panics for the excepthook, and — once the target ends, panics
+//!    or is cancelled — performs the ending steps in order: excepthook, drop
+//!    `Local` values, `Exit` trace event, leave the registry, mark `STOPPED`,
+//!    wake the joiners.
+//! 4. In Green mode the wrapper is an `async-task` task on the runtime's
+//!    executor; in OS-thread mode it is the same task, scheduled onto a
+//!    dedicated OS thread that runs it whenever it is woken. Either way
+//!    `spawn` gets its result through the same `async_task::Task`.
+
+mod error;
+mod hooks;
+mod local;
+pub(crate) mod registry;
+mod spawn;
+pub(crate) mod task;
+mod timer;
+
+pub use error::{JoinError, ThreadError};
+pub use hooks::{
+    excepthook, getprofile, gettrace, set_excepthook, setprofile, setprofile_all_threads, settrace,
+    settrace_all_threads, ExceptHook, ExceptHookArgs, TraceEvent, TraceHook,
+};
+pub(crate) use hooks::{install_at_start as hooks_install, install_panic_hook, Hooks};
+pub use local::Local;
+pub use spawn::{spawn, JoinHandle};
+pub use timer::Timer;
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Waker;
+use std::time::Duration;
+
+use event_listener::{Event, Listener};
+
+use crate::context;
+use crate::runtime;
+
+/// What a thread runs: Python's `target=` (a closure; its captures are the
+/// `args`) or a `Thread` subclass overriding `run()` (a type implementing
+/// this trait).
+///
+/// # Examples
+///
+/// ```
+/// use std::future::Future;
+/// struct MyThread { value: u32 }
+/// impl greenthread::Target for MyThread {
+///     fn run(self) -> impl Future<Output = ()> + Send + 'static {
+///         async move { println!("Value stored is: {}", self.value) }
+///     }
+/// }
+/// greenthread::run(async {
+///     let t = greenthread::Thread::new(MyThread { value: 7 });
+///     t.start().unwrap();
+///     t.join().await.unwrap();
+/// });
+/// ```
+pub trait Target: Send + 'static {
+    /// The thread's body.
+    fn run(self) -> impl Future<Output = ()> + Send + 'static;
+}
+
+impl<F, Fut> Target for F
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    fn run(self) -> impl Future<Output = ()> + Send + 'static {
+        self()
+    }
+}
+
+/// A boxed, not yet started target.
+pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+type BoxTarget = Box<dyn FnOnce() -> BoxFuture + Send + 'static>;
+
+/// The Python class a thread shows in its `Display`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `Thread`.
+    Thread,
+    /// `_MainThread`.
+    Main,
+    /// `_DummyThread`: a foreign OS thread.
+    Dummy,
+    /// `Timer`.
+    Timer,
+}
+
+/// Lifecycle states.
+pub(crate) const INITIAL: u8 = 0;
+pub(crate) const STARTED: u8 = 1;
+pub(crate) const STOPPED: u8 = 2;
+
+/// The process-wide counter behind `Thread-N` and `Dummy-N` names (Python's
+/// `_counter`), shared with `Timer`; explicitly named threads don't use it.
+static NAME_COUNTER: AtomicU64 = AtomicU64::new(1);
+/// The process-wide ident counter (never 0; never reused).
+static IDENT_COUNTER: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) fn next_ident() -> u64 {
+    IDENT_COUNTER.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The shared state of one thread.
+pub(crate) struct ThreadInner {
+    /// Python class.
+    pub(crate) kind: Kind,
+    /// `INITIAL`, `STARTED` or `STOPPED`.
+    pub(crate) state: AtomicU8,
+    /// Set to ask the thread's wrapper to drop its target (shutdown).
+    pub(crate) cancelled: AtomicBool,
+    /// The daemon flag.
+    daemon: AtomicBool,
+    /// Python's `ident`; 0 until started.
+    pub(crate) ident: AtomicU64,
+    /// The OS thread it last ran on; 0 until it has run.
+    pub(crate) native_id: AtomicU64,
+    /// `N` of the automatic name (0: named explicitly).
+    auto_n: u64,
+    /// An explicit (or renamed) name; `None`: the automatic one.
+    name: Mutex<Option<Box<str>>>,
+    /// Notified when the thread is marked `STOPPED`.
+    pub(crate) done: Event,
+    /// The target, until `start()` takes it.
+    target: Mutex<Option<BoxTarget>>,
+    /// The task's waker, so shutdown can wake it to be cancelled.
+    pub(crate) waker: Mutex<Option<Waker>>,
+    /// `Local` values: (key, value).
+    pub(crate) locals: Mutex<Vec<(usize, Box<dyn Any + Send>)>>,
+    /// Trace and profile hooks installed in this thread.
+    pub(crate) hooks: Mutex<Option<Arc<Hooks>>>,
+}
+
+/// A Python-style thread (`threading.Thread`). A cheap handle: clones are
+/// the same thread, and `==` is identity.
+///
+/// # Examples
+///
+/// ```
+/// greenthread::run(async {
+///     let t = greenthread::Thread::new(|| async { println!("hello from a green thread") });
+///     assert_eq!(format!("{t}"), format!("<Thread({}, initial)>", t.name()));
+///     t.start().unwrap();
+///     t.join().await.unwrap();
+///     assert!(!t.is_alive());
+/// });
+/// ```
+#[derive(Clone)]
+pub struct Thread {
+    pub(crate) inner: Arc<ThreadInner>,
+}
+
+impl PartialEq for Thread {
+    fn eq(&self, other: &Thread) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for Thread {}
+
+impl std::hash::Hash for Thread {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        Arc::as_ptr(&self.inner).hash(state);
+    }
+}
+
+/// Builds a [`Thread`] with a name or daemon flag (Python's `Thread(name=,
+/// daemon=)`), or spawns a future as one.
+#[derive(Debug, Default, Clone)]
+#[must_use]
+pub struct ThreadBuilder {
+    name: Option<String>,
+    daemon: Option<bool>,
+}
+
+impl ThreadBuilder {
+    /// Sets the name (an empty name means the automatic `Thread-N`, as in
+    /// Python).
+    pub fn name(mut self, name: impl Into<String>) -> ThreadBuilder {
+        let name = name.into();
+        self.name = if name.is_empty() { None } else { Some(name) };
+        self
+    }
+
+    /// Sets the daemon flag (default: the creating thread's).
+    pub fn daemon(mut self, daemon: bool) -> ThreadBuilder {
+        self.daemon = Some(daemon);
+        self
+    }
+
+    /// Creates the (not yet started) thread.
+    pub fn build(self, target: impl Target) -> Thread {
+        let boxed: BoxTarget = Box::new(move || Box::pin(target.run()) as BoxFuture);
+        self.build_inner(Kind::Thread, Some(boxed))
+    }
+
+    /// Starts `future` as a thread with this name and daemon flag, returning
+    /// a handle to its result (see [`spawn`]).
+    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let thread = self.build_inner(Kind::Thread, None);
+        spawn::spawn_thread(thread, future)
+    }
+
+    pub(crate) fn build_inner(self, kind: Kind, target: Option<BoxTarget>) -> Thread {
+        let daemon = self.daemon.unwrap_or_else(|| current_thread().is_daemon());
+        let auto_n = match &self.name {
+            Some(_) => 0,
+            None => NAME_COUNTER.fetch_add(1, Ordering::Relaxed),
+        };
+        Thread::from_parts(kind, self.name, auto_n, daemon, target)
+    }
+}
+
+impl Thread {
+    /// A new, not yet started thread running `target`, named `Thread-N`,
+    /// daemon if the creating thread is (Python's `Thread(target=...)`).
+    pub fn new(target: impl Target) -> Thread {
+        ThreadBuilder::default().build(target)
+    }
+
+    /// A builder for a named or daemon thread.
+    pub fn builder() -> ThreadBuilder {
+        ThreadBuilder::default()
+    }
+
+    pub(crate) fn from_parts(
+        kind: Kind,
+        name: Option<String>,
+        auto_n: u64,
+        daemon: bool,
+        target: Option<BoxTarget>,
+    ) -> Thread {
+        Thread {
+            inner: Arc::new(ThreadInner {
+                kind,
+                state: AtomicU8::new(INITIAL),
+                cancelled: AtomicBool::new(false),
+                daemon: AtomicBool::new(daemon),
+                ident: AtomicU64::new(0),
+                native_id: AtomicU64::new(0),
+                auto_n,
+                name: Mutex::new(name.map(String::into_boxed_str)),
+                done: Event::new(),
+                target: Mutex::new(target),
+                waker: Mutex::new(None),
+                locals: Mutex::new(Vec::new()),
+                hooks: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// A thread already running (main or dummy), with a fresh ident.
+    pub(crate) fn new_running(kind: Kind, name: Option<String>, daemon: bool) -> Thread {
+        let auto_n = if name.is_some() {
+            0
+        } else {
+            NAME_COUNTER.fetch_add(1, Ordering::Relaxed)
+        };
+        let t = Thread::from_parts(kind, name, auto_n, daemon, None);
+        t.inner.ident.store(next_ident(), Ordering::Relaxed);
+        t.inner
+            .native_id
+            .store(crate::native_id(), Ordering::Relaxed);
+        t.inner.state.store(STARTED, Ordering::Release);
+        t
+    }
+
+    /// Starts the thread (Python's `start()`): returns once it is registered
+    /// and alive; its target runs soon after on the runtime of the calling
+    /// thread (outside any runtime: on a process-wide Green runtime).
+    ///
+    /// # Errors
+    ///
+    /// - [`ThreadError::AlreadyStarted`] if it was started before.
+    /// - [`ThreadError::ShuttingDown`] if the runtime's `run`/`block_on` has
+    ///   returned; the target never runs.
+    /// - [`ThreadError::StartFailed`] if the OS refused a thread (OS-thread
+    ///   mode).
+    pub fn start(&self) -> Result<(), ThreadError> {
+        let rt = runtime::current_or_global();
+        if rt.is_shutting_down() {
+            return Err(ThreadError::ShuttingDown);
+        }
+        let target = self.take_target()?;
+        rt.launch(self, target, true).map(async_task::Task::detach)
+    }
+
+    /// Takes the target for `start()`.
+    fn take_target(&self) -> Result<BoxFuture, ThreadError> {
+        if self.inner.kind != Kind::Thread && self.inner.kind != Kind::Timer
+            || self.inner.state.load(Ordering::Acquire) != INITIAL
+        {
+            return Err(ThreadError::AlreadyStarted);
+        }
+        let target = self
+            .inner
+            .target
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        match target {
+            Some(t) => Ok(t()),
+            None => Err(ThreadError::AlreadyStarted),
+        }
+    }
+
+    /// Waits until the thread ends (Python's `join()`); a switch point.
+    ///
+    /// # Errors
+    ///
+    /// - [`ThreadError::JoinSelf`] when a thread joins itself.
+    /// - [`ThreadError::NotStarted`] before `start()`.
+    /// - [`ThreadError::JoinDummy`] for a `_DummyThread`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future only stops waiting.
+    pub async fn join(&self) -> Result<(), ThreadError> {
+        self.join_deadline(None).await
+    }
+
+    /// Waits at most `d` for the thread to end (Python's `join(timeout)`);
+    /// check [`is_alive`](Thread::is_alive) afterwards to tell which.
+    /// Durations above [`TIMEOUT_MAX`](crate::TIMEOUT_MAX) are clamped.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](Thread::join); running out of time is not an error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn join_timeout(&self, d: Duration) -> Result<(), ThreadError> {
+        self.join_deadline(crate::time::deadline_after(d)).await
+    }
+
+    /// Joins until `deadline` (`None`: forever).
+    async fn join_deadline(&self, deadline: Option<std::time::Instant>) -> Result<(), ThreadError> {
+        self.check_joinable()?;
+        let mut sleep = crate::time::Sleep::until(deadline);
+        crate::time::wait_event(&self.inner.done, || self.is_stopped(), &mut sleep).await;
+        Ok(())
+    }
+
+    fn check_joinable(&self) -> Result<(), ThreadError> {
+        if self.inner.kind == Kind::Dummy {
+            return Err(ThreadError::JoinDummy);
+        }
+        if self.inner.state.load(Ordering::Acquire) == INITIAL {
+            return Err(ThreadError::NotStarted);
+        }
+        let is_self = context::with_thread(|t| t.is_some_and(|t| std::ptr::eq(t, &*self.inner)));
+        if is_self {
+            return Err(ThreadError::JoinSelf);
+        }
+        Ok(())
+    }
+
+    /// Whether the thread is alive: from `start()` until just after its
+    /// target ends (Python's `is_alive()`).
+    pub fn is_alive(&self) -> bool {
+        self.inner.state.load(Ordering::Acquire) == STARTED
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.inner.state.load(Ordering::Acquire) == STOPPED
+    }
+
+    /// The thread's name (Python's `name`).
+    #[doc(alias = "getName")]
+    pub fn name(&self) -> String {
+        let name = self.inner.name.lock().unwrap_or_else(|e| e.into_inner());
+        match &*name {
+            Some(n) => n.to_string(),
+            None => self.auto_name(),
+        }
+    }
+
+    fn auto_name(&self) -> String {
+        match self.inner.kind {
+            Kind::Main => "MainThread".to_string(),
+            Kind::Dummy => format!("Dummy-{}", self.inner.auto_n),
+            Kind::Thread | Kind::Timer => format!("Thread-{}", self.inner.auto_n),
+        }
+    }
+
+    /// Renames the thread (Python's `name = ...`); names need not be unique.
+    #[doc(alias = "setName")]
+    pub fn set_name(&self, name: impl Into<String>) {
+        *self.inner.name.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(name.into().into_boxed_str());
+    }
+
+    /// Python's `ident`: `None` until started, then a non-zero number unique
+    /// among live threads (kept after the thread ends).
+    pub fn ident(&self) -> Option<u64> {
+        match self.inner.ident.load(Ordering::Acquire) {
+            0 => None,
+            n => Some(n),
+        }
+    }
+
+    /// Python's `native_id`: the OS thread id it runs on (in Green mode, the
+    /// worker it last ran on); `None` until it has run.
+    pub fn native_id(&self) -> Option<u64> {
+        match self.inner.native_id.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(n),
+        }
+    }
+
+    /// The daemon flag (Python's `daemon`).
+    #[doc(alias = "isDaemon")]
+    pub fn is_daemon(&self) -> bool {
+        self.inner.daemon.load(Ordering::Relaxed)
+    }
+
+    /// Sets the daemon flag before `start()` (Python's `daemon = ...`).
+    ///
+    /// # Errors
+    ///
+    /// [`ThreadError::DaemonAfterStart`] once the thread has been started
+    /// (also after it ended).
+    #[doc(alias = "setDaemon")]
+    pub fn set_daemon(&self, daemon: bool) -> Result<(), ThreadError> {
+        if self.inner.state.load(Ordering::Acquire) != INITIAL {
+            return Err(ThreadError::DaemonAfterStart);
+        }
+        self.inner.daemon.store(daemon, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Asks the thread's wrapper to drop its target (runtime shutdown).
+    pub(crate) fn cancel(&self) {
+        self.inner.cancelled.store(true, Ordering::Release);
+        let waker = self
+            .inner
+            .waker
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl fmt::Display for Thread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let class = match self.inner.kind {
+            Kind::Thread => "Thread",
+            Kind::Main => "_MainThread",
+            Kind::Dummy => "_DummyThread",
+            Kind::Timer => "Timer",
+        };
+        let status = match self.inner.state.load(Ordering::Acquire) {
+            INITIAL => "initial",
+            STARTED => "started",
+            _ => "stopped",
+        };
+        write!(f, "<{class}({}, {status}", self.name())?;
+        if self.is_daemon() {
+            f.write_str(" daemon")?;
+        }
+        if let Some(id) = self.ident() {
+            write!(f, " {id}")?;
+        }
+        f.write_str(")>")
+    }
+}
+
+impl fmt::Debug for Thread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// The calling thread (Python's `current_thread()`): the green thread being
+/// run, the runtime's main thread, or — on an OS thread greenthread did not
+/// start — a `_DummyThread` registered for it.
+#[doc(alias = "currentThread")]
+pub fn current_thread() -> Thread {
+    context::thread().unwrap_or_else(registry::dummy_for_this_os_thread)
+}
+
+/// The main thread (Python's `main_thread()`): the thread running the
+/// runtime's `run`/`block_on` future; outside any runtime, the process-wide
+/// runtime's main thread.
+pub fn main_thread() -> Thread {
+    runtime::current_or_global().main.clone()
+}
+
+/// The number of alive threads (Python's `active_count()`), equal to
+/// `enumerate().len()`.
+#[doc(alias = "activeCount")]
+pub fn active_count() -> usize {
+    runtime::current_or_global().registry.len()
+}
+
+/// All alive threads of the calling thread's runtime, main, daemon and dummy
+/// threads included, in start order (Python's `threading.enumerate()`).
+pub fn enumerate() -> Vec<Thread> {
+    runtime::current_or_global().registry.snapshot()
+}
+
+/// The calling thread's ident (Python's `get_ident()`).
+pub fn get_ident() -> u64 {
+    context::with_thread(|t| t.map(|t| t.ident.load(Ordering::Relaxed)))
+        .unwrap_or_else(|| current_thread().ident().unwrap_or(0))
+}
+
+/// The calling OS thread's kernel id (Python's `get_native_id()`).
+pub fn get_native_id() -> u64 {
+    crate::native_id()
+}
+
+/// Ends the calling thread quietly (Python's `_thread.exit()` /
+/// `SystemExit`): its future is dropped (guards it holds are released), no
+/// excepthook runs, and `join()` returns `Ok`. In the main thread it ends
+/// `run`/`block_on` the same way once non-daemon threads have finished, by
+/// unwinding out of it.
+pub fn exit() -> ! {
+    std::panic::resume_unwind(Box::new(task::ThreadExit))
+}
+
+/// The process-wide stack size for new OS threads (Python's
+/// `threading.stack_size([size])`): `Some(n)` sets it (0 = the platform
+/// default) and returns the previous setting; `None` only reads it.
+/// Initially 0. Used by OS-thread mode.
+///
+/// # Errors
+///
+/// `InvalidInput` ("size not valid: N bytes") for sizes below 32 KiB other
+/// than 0.
+pub fn stack_size(size: Option<usize>) -> std::io::Result<usize> {
+    static STACK_SIZE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    const MIN: usize = 32 * 1024;
+    match size {
+        None => Ok(STACK_SIZE.load(Ordering::Relaxed)),
+        Some(n) if n != 0 && n < MIN => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("size not valid: {n} bytes"),
+        )),
+        Some(n) => Ok(STACK_SIZE.swap(n, Ordering::Relaxed)),
+    }
+}
+
+/// Waits on `done` without a timeout; used by the shutdown sequence.
+pub(crate) fn wait_stopped_blocking(t: &Thread) {
+    while !t.is_stopped() {
+        let l = t.inner.done.listen();
+        if t.is_stopped() {
+            return;
+        }
+        l.wait();
+    }
+}

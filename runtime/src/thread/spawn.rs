@@ -1,0 +1,113 @@
+//! Rust-style spawning: [`spawn`] and [`JoinHandle`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::error::JoinError;
+use super::task::{panic_message, Ended};
+use super::{Kind, Thread, ThreadBuilder};
+use crate::runtime;
+
+/// Starts `future` as a new thread (visible in [`enumerate`](crate::enumerate),
+/// named `Thread-N`, daemon flag inherited) and returns a handle to its
+/// output.
+///
+/// A panic in the future does not reach the excepthook: it becomes the
+/// handle's [`JoinError`]. Dropping the handle detaches the thread.
+///
+/// If the runtime is shutting down the future never runs and the handle
+/// resolves to a cancelled [`JoinError`].
+///
+/// # Examples
+///
+/// ```
+/// greenthread::run(async {
+///     let h = greenthread::spawn(async { 6 * 7 });
+///     assert_eq!(h.await.unwrap(), 42);
+/// });
+/// ```
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let thread = ThreadBuilder::default().build_inner(Kind::Thread, None);
+    spawn_thread(thread, future)
+}
+
+pub(crate) fn spawn_thread<F>(thread: Thread, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let rt = runtime::current_or_global();
+    let task = rt
+        .launch(&thread, future, false)
+        .ok()
+        .map(async_task::Task::fallible);
+    JoinHandle { thread, task }
+}
+
+/// A handle to a thread started by [`spawn`]: awaiting it gives the
+/// thread's output.
+///
+/// # Cancel safety
+///
+/// Awaiting is cancel safe: dropping the handle (or a pending await of it)
+/// detaches the thread, which keeps running.
+pub struct JoinHandle<T> {
+    thread: Thread,
+    /// `None` if the thread could not start.
+    task: Option<async_task::FallibleTask<Result<T, Ended>>>,
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("thread", &self.thread)
+            .finish()
+    }
+}
+
+impl<T> JoinHandle<T> {
+    /// The thread running the future.
+    pub fn thread(&self) -> &Thread {
+        &self.thread
+    }
+
+    /// Whether the thread has finished.
+    pub fn is_finished(&self) -> bool {
+        self.task.as_ref().is_none_or(|t| t.is_finished())
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(task) = self.task.as_mut() else {
+            return Poll::Ready(Err(JoinError::cancelled()));
+        };
+        let out = match Pin::new(task).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Some(out)) => out,
+            Poll::Ready(None) => Err(Ended::Cancelled),
+        };
+        self.task = None;
+        Poll::Ready(match out {
+            Ok(v) => Ok(v),
+            Err(Ended::Panicked(p)) => Err(JoinError::panicked(panic_message(&*p))),
+            Err(Ended::Exited | Ended::Cancelled) => Err(JoinError::cancelled()),
+        })
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.detach();
+        }
+    }
+}

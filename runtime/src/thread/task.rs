@@ -1,0 +1,213 @@
+//! The wrapper future every thread's target runs in.
+//!
+//! On each poll, in this order: enter the thread's context; record the
+//! worker as its native id; on the first poll remember the task's waker (for
+//! cancellation) and report `Start`; if cancelled, drop the target and end;
+//! take the GIL (pending if another thread holds it); report `Resume`; poll
+//! the target with a fresh cooperative budget, catching panics; release the
+//! GIL; report `Suspend` or end the thread.
+//!
+//! Ending a thread (`finish`), in Python's order: excepthook (for a panic of
+//! a `Thread` target), drop its `Local` values, report `Exit`, forget the
+//! waker, leave the registry, mark it `STOPPED`, wake every joiner.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use super::hooks::{self, TraceEvent};
+use super::{Kind, Thread, STOPPED};
+use crate::context;
+use crate::coop;
+use crate::runtime::RtInner;
+
+/// The unwind payload of [`exit`](crate::exit).
+#[derive(Debug)]
+pub(crate) struct ThreadExit;
+
+thread_local! {
+    /// True while a thread's target is being polled on this OS thread: the
+    /// panic hook then leaves the report to the excepthook.
+    pub(crate) static IN_TARGET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// How a thread's target ended, when it did not return a value.
+#[derive(Debug)]
+pub(crate) enum Ended {
+    /// It panicked with this payload.
+    Panicked(Box<dyn Any + Send>),
+    /// It called [`exit`](crate::exit).
+    Exited,
+    /// The runtime shut down and dropped it.
+    Cancelled,
+}
+
+/// The message of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_string()
+    }
+}
+
+/// A thread's target with its bookkeeping.
+pub(crate) struct ThreadTask<F> {
+    /// The thread.
+    thread: Thread,
+    /// Its runtime.
+    rt: Arc<RtInner>,
+    /// The target; `None` once it has ended (structurally pinned).
+    fut: Option<F>,
+    /// Whether a panic goes to the excepthook (`Thread` targets) rather than
+    /// only to the result (`spawn`, the main thread).
+    report: bool,
+    /// Not polled yet.
+    first_poll: bool,
+    /// `finish` has run.
+    finished: bool,
+}
+
+impl<F: Future> ThreadTask<F> {
+    pub(crate) fn new(thread: Thread, rt: Arc<RtInner>, fut: F, report: bool) -> ThreadTask<F> {
+        rt.task_created();
+        ThreadTask {
+            thread,
+            rt,
+            fut: Some(fut),
+            report,
+            first_poll: true,
+            finished: false,
+        }
+    }
+}
+
+impl<F> ThreadTask<F> {
+    /// Drops the target inside the thread's context, swallowing a panic of
+    /// its destructor (nothing could receive it).
+    fn drop_target(&mut self) {
+        if self.fut.is_some() {
+            let _ = catch_unwind(AssertUnwindSafe(|| self.fut = None));
+        }
+    }
+
+    /// The ending steps (module docs); idempotent.
+    fn finish(&mut self, panic: Option<&(dyn Any + Send)>) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let inner = &self.thread.inner;
+        if let (true, Some(payload)) = (self.report, panic) {
+            hooks::report_panic(&self.thread, panic_message(payload));
+        }
+        let locals = std::mem::take(&mut *inner.locals.lock().unwrap_or_else(|e| e.into_inner()));
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(locals)));
+        hooks::trace(&self.thread, TraceEvent::Exit);
+        let waker = inner.waker.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(waker);
+        if inner.kind == Kind::Main {
+            return; // the runtime stops the main thread after shutdown
+        }
+        self.rt.registry.remove(&self.thread);
+        inner.state.store(STOPPED, Ordering::Release);
+        inner.done.notify(usize::MAX);
+    }
+}
+
+impl<F: Future> Future for ThreadTask<F> {
+    type Output = Result<F::Output, Ended>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `fut` is structurally pinned: it is only ever accessed
+        // through `Pin::new_unchecked` below or dropped in place (set to
+        // `None`), never moved; the other fields are not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        if this.finished {
+            return Poll::Ready(Err(Ended::Cancelled));
+        }
+        let thread = this.thread.clone();
+        let rt = this.rt.clone();
+        let _enter = context::enter(&thread, &rt);
+        let inner = &thread.inner;
+        inner.native_id.store(crate::native_id(), Ordering::Relaxed);
+        if this.first_poll {
+            *inner.waker.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
+        }
+        if inner.cancelled.load(Ordering::Acquire) {
+            this.drop_target();
+            this.finish(None);
+            return Poll::Ready(Err(Ended::Cancelled));
+        }
+        let ident = inner.ident.load(Ordering::Relaxed);
+        if let Some(gil) = &rt.gil {
+            if gil.poll_acquire(ident, cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        if this.first_poll {
+            this.first_poll = false;
+            hooks::trace(&thread, TraceEvent::Start);
+        } else {
+            hooks::trace(&thread, TraceEvent::Resume);
+        }
+        let result = {
+            let Some(fut) = this.fut.as_mut() else {
+                return Poll::Ready(Err(Ended::Cancelled));
+            };
+            // SAFETY: see above: `fut` is never moved while pinned.
+            let fut = unsafe { Pin::new_unchecked(fut) };
+            let was_in = IN_TARGET.with(|c| c.replace(true));
+            let r = catch_unwind(AssertUnwindSafe(|| coop::with_budget(|| fut.poll(cx))));
+            IN_TARGET.with(|c| c.set(was_in));
+            r
+        };
+        if let Some(gil) = &rt.gil {
+            gil.release(ident);
+        }
+        match result {
+            Ok(Poll::Pending) => {
+                hooks::trace(&thread, TraceEvent::Suspend);
+                Poll::Pending
+            }
+            Ok(Poll::Ready(v)) => {
+                this.drop_target();
+                this.finish(None);
+                Poll::Ready(Ok(v))
+            }
+            Err(payload) => {
+                this.drop_target();
+                if payload.is::<ThreadExit>() {
+                    this.finish(None);
+                    return Poll::Ready(Err(Ended::Exited));
+                }
+                this.finish(Some(&*payload));
+                Poll::Ready(Err(Ended::Panicked(payload)))
+            }
+        }
+    }
+}
+
+impl<F> Drop for ThreadTask<F> {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Dropped before completion: the runtime is shutting down.
+            let thread = self.thread.clone();
+            let rt = self.rt.clone();
+            let _enter = context::enter(&thread, &rt);
+            self.drop_target();
+            self.finish(None);
+        }
+        if let Some(gil) = &self.rt.gil {
+            gil.forget(self.thread.inner.ident.load(Ordering::Relaxed));
+        }
+        self.rt.task_dropped();
+    }
+}

@@ -1,0 +1,259 @@
+//! Time: [`sleep`], [`timeout`], [`TIMEOUT_MAX`].
+//!
+//! # Precision
+//!
+//! A sleep never returns early: it completes on the first poll at which the
+//! monotonic clock has reached its deadline. The driver thread wakes it at
+//! most about a millisecond late when the machine is idle (the driver's poll
+//! timeout is rounded up to whole milliseconds); under load, lateness also
+//! includes the time the woken thread waits for a worker.
+//!
+//! # Large durations
+//!
+//! Durations above [`TIMEOUT_MAX`] (including `Duration::MAX`) are clamped to
+//! it, everywhere in greenthread; a deadline that does not fit in an
+//! `Instant` means "never". Nothing panics on a large duration.
+
+pub(crate) mod driver;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use driver::driver;
+
+/// The largest timeout accepted, as Python's `threading.TIMEOUT_MAX` on
+/// Linux (`PY_TIMEOUT_MAX`: about 292 years). Larger durations are clamped
+/// to it, and `Duration::MAX` never panics.
+pub const TIMEOUT_MAX: Duration = Duration::from_micros(i64::MAX as u64 / 1000);
+
+/// The deadline `d` from now, clamped to [`TIMEOUT_MAX`]; `None` if that does
+/// not fit in an [`Instant`] (treat it as "never").
+pub fn deadline_after(d: Duration) -> Option<Instant> {
+    Instant::now().checked_add(d.min(TIMEOUT_MAX))
+}
+
+/// Waits until `d` has passed; a switch point (other threads run meanwhile).
+///
+/// # Precision
+///
+/// Never returns early; see the [module docs](self).
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping the future cancels the timer.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// greenthread::block_on(async {
+///     let start = Instant::now();
+///     greenthread::sleep(Duration::from_millis(10)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// });
+/// ```
+pub fn sleep(d: Duration) -> Sleep {
+    Sleep::until(deadline_after(d))
+}
+
+/// Yields once: the thread goes to the back of the run queue so every other
+/// runnable thread runs first. A switch point.
+///
+/// # Cancel safety
+///
+/// Cancel safe.
+pub async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// Where a [`Sleep`] is with the driver.
+#[derive(Debug, Clone, Copy)]
+enum TimerState {
+    /// Not armed yet (armed lazily on the first pending poll).
+    Idle,
+    /// Armed with this id.
+    Armed(u64),
+    /// Completed.
+    Done,
+}
+
+/// The future returned by [`sleep`].
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct Sleep {
+    /// `None`: never fires.
+    deadline: Option<Instant>,
+    /// Registration with the driver.
+    state: TimerState,
+}
+
+impl Sleep {
+    /// A sleep until `deadline`; `None` never completes.
+    pub fn until(deadline: Option<Instant>) -> Sleep {
+        Sleep {
+            deadline,
+            state: TimerState::Idle,
+        }
+    }
+
+    /// The deadline (`None`: never).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(deadline) = self.deadline else {
+            return Poll::Pending;
+        };
+        match self.state {
+            TimerState::Done => return Poll::Ready(()),
+            _ if Instant::now() >= deadline => {
+                if let TimerState::Armed(id) = self.state {
+                    driver().cancel(deadline, id);
+                }
+                self.state = TimerState::Done;
+                return Poll::Ready(());
+            }
+            TimerState::Armed(id) => {
+                if driver().update(deadline, id, cx.waker()) {
+                    return Poll::Pending;
+                }
+                // Fired (the driver may round) yet not due: arm again.
+            }
+            TimerState::Idle => {}
+        }
+        self.state = TimerState::Armed(driver().arm(deadline, cx.waker().clone()));
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let (TimerState::Armed(id), Some(deadline)) = (self.state, self.deadline) {
+            driver().cancel(deadline, id);
+        }
+    }
+}
+
+/// The error of [`timeout`]: the duration elapsed first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed(());
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("timed out")
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+/// Runs `f` for at most `d`.
+///
+/// The inner future is polled first, so one that is ready at once succeeds
+/// even with a zero duration (and never arms a timer).
+///
+/// # Errors
+///
+/// [`Elapsed`] if `d` passed before `f` completed; `f` is dropped then.
+///
+/// # Cancel safety
+///
+/// As cancel safe as `f`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// greenthread::block_on(async {
+///     let r = greenthread::timeout(Duration::from_millis(5), std::future::pending::<()>()).await;
+///     assert!(r.is_err());
+/// });
+/// ```
+pub fn timeout<F: Future>(d: Duration, f: F) -> Timeout<F> {
+    Timeout {
+        future: f,
+        sleep: Sleep::until(deadline_after(d)),
+    }
+}
+
+/// The future returned by [`timeout`].
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct Timeout<F> {
+    future: F,
+    sleep: Sleep,
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `future` is structurally pinned: it is never moved out of
+        // `self` and `Timeout` has no `Drop` impl that could move it; `sleep`
+        // is `Unpin` and is only accessed through `&mut`.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above; `this.future` stays in place until drop.
+        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        if let Poll::Ready(v) = future.poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        match Pin::new(&mut this.sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Waits until `cond()` holds — re-checked at every notification of
+/// `event` — or until `sleep` fires. Returns whether `cond()` held.
+///
+/// Cancel safe: it holds only a listener, and `event` notifications are
+/// broadcasts (`notify(usize::MAX)`), so none is lost by dropping it.
+pub(crate) async fn wait_event(
+    event: &event_listener::Event,
+    cond: impl Fn() -> bool,
+    sleep: &mut Sleep,
+) -> bool {
+    loop {
+        if cond() {
+            return true;
+        }
+        let listener = event.listen();
+        if cond() {
+            return true;
+        }
+        let mut listener = std::pin::pin!(listener);
+        let timed_out = std::future::poll_fn(|cx| {
+            if listener.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(false);
+            }
+            Pin::new(&mut *sleep).poll(cx).map(|()| true)
+        })
+        .await;
+        if timed_out {
+            return cond();
+        }
+    }
+}

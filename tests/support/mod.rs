@@ -1,0 +1,104 @@
+//! Shared helpers for the integration tests.
+//!
+//! [`rt_test!`] is the "one test body, every mode" macro: it instantiates an
+//! `async` test body under Green with one worker, Green with several workers,
+//! OS-thread mode and GIL mode, so a difference between the modes fails a
+//! test.
+#![allow(dead_code, unused_macros)] // each test file uses the subset it needs
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use greenthread::{Builder, Mode, Runtime};
+
+/// The runtime configurations every `rt_test!` body runs under.
+pub(crate) fn builder_for(kind: &str) -> Builder {
+    match kind {
+        "green_1" => Runtime::builder().mode(Mode::Green).workers(1).gil(false),
+        "green_n" => Runtime::builder().mode(Mode::Green).workers(4).gil(false),
+        "os" => Runtime::builder().mode(Mode::OsThreads).gil(false),
+        "gil" => Runtime::builder().mode(Mode::Green).workers(2).gil(true),
+        "os_gil" => Runtime::builder().mode(Mode::OsThreads).gil(true),
+        other => panic!("unknown runtime kind {other}"),
+    }
+}
+
+/// Runs `body` as the main thread of a fresh runtime of the given kind.
+pub(crate) fn run_with<F, Fut>(kind: &str, body: F) -> Fut::Output
+where
+    F: FnOnce() -> Fut,
+    Fut: Future,
+{
+    let rt = builder_for(kind).build().expect("runtime builds");
+    rt.block_on(body())
+}
+
+/// Instantiates an async test body once per runtime mode:
+/// `green_1`, `green_n`, `os` and `gil`.
+///
+/// ```ignore
+/// rt_test! {
+///     async fn lock_smoke() {
+///         let lock = greenthread::Lock::new();
+///         lock.acquire().await;
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! rt_test {
+    ($(#[$meta:meta])* async fn $name:ident() $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$meta])*
+            async fn body() $body
+
+            #[test]
+            fn green_1() {
+                $crate::support::run_with("green_1", body)
+            }
+            #[test]
+            fn green_n() {
+                $crate::support::run_with("green_n", body)
+            }
+            #[test]
+            fn os() {
+                $crate::support::run_with("os", body)
+            }
+            #[test]
+            fn gil() {
+                $crate::support::run_with("gil", body)
+            }
+        }
+    };
+}
+
+/// Asserts lock_tests' timing convention: a wait of `expected` took at least
+/// 0.6 × `expected` and (generously) less than 10 s more than that.
+pub(crate) fn assert_timeout(start: Instant, expected: Duration) {
+    let dt = start.elapsed();
+    assert!(
+        dt >= expected.mul_f64(0.6),
+        "waited {dt:?}, expected at least 0.6 × {expected:?}"
+    );
+    assert!(
+        dt < expected * 10 + Duration::from_secs(10),
+        "waited {dt:?}, far more than {expected:?}"
+    );
+}
+
+/// Polls `cond` every few milliseconds (sleeping, never spinning) until it
+/// holds or `limit` passes; returns whether it held.
+pub(crate) async fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    let mut step = Duration::from_millis(1);
+    while !cond() {
+        if start.elapsed() > limit {
+            return false;
+        }
+        greenthread::sleep(step).await;
+        step = (step * 2).min(Duration::from_millis(50));
+    }
+    true
+}
