@@ -1,27 +1,56 @@
 //! Readiness of one registered I/O source, shared between the driver thread
 //! (which sets it) and the threads waiting to read or write.
 //!
-//! mio is edge-triggered: an event arrives once per change. The bits set here
-//! therefore stay set until a waiter observes `WouldBlock` and clears them
-//! ([`ScheduledIo::clear`]); a waiter registers its waker *before* checking the
-//! bits again, so an event between the check and the registration is never
-//! lost.
+//! # Design notes
+//!
+//! 1. mio is edge-triggered: an event arrives once per change. The readiness
+//!    bits therefore stay set until a thread observes `WouldBlock` and
+//!    clears them ([`ScheduledIo::clear`]). A clear names the *tick* (count
+//!    of events so far) the thread saw when it found the source ready, and
+//!    only applies if no event came since: an event that lands between the
+//!    `WouldBlock` and the clear is never lost.
+//! 2. A new source starts *optimistically ready* in both directions: the
+//!    first read, write or accept is attempted at once instead of waiting
+//!    for the driver to report what epoll already knows. A wrong guess costs
+//!    one `WouldBlock`.
+//! 3. Two kinds of waiter per direction:
+//!    - the **slot**: one waker for the `poll_*` API (`AsyncRead`,
+//!      `AsyncWrite`), which has no per-call state to deregister; `&mut`
+//!      access (or one half per direction) means one poller at a time, as in
+//!      tokio. Every event wakes it.
+//!    - the **queue**: FIFO of `async` waiters (`accept`, `recv_from`,
+//!      `send_to`, `connect`), each with a key held by its future. An event
+//!      wakes **one** queued waiter — the one at the front — and only if no
+//!      previously woken waiter is still on its way (`notified`). This is
+//!      what stops a thundering herd when a thousand threads wait on one
+//!      listener.
+//! 4. The woken queued waiter passes the baton on: after an operation that
+//!    did not end in `WouldBlock` the source may still be ready (more
+//!    pending connections, more datagrams), so [`ScheduledIo::pass`] wakes
+//!    the next waiter. A woken waiter whose future is dropped before it could
+//!    look passes the wakeup on in its `Drop` (cancellation never loses a
+//!    readiness notification). A woken waiter that finds the readiness gone
+//!    (someone else took it) goes back to its old place at the front.
+//! 5. Wakers are collected under the mutex and woken after it is released.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use crate::time::driver::driver;
 
-/// Readiness bits.
+/// Readiness bits (the low bits of [`ScheduledIo::state`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Readiness(u8);
+pub(crate) struct Readiness(usize);
 
 impl Readiness {
     /// Readable (or read-closed, or error).
     pub(crate) const READABLE: Readiness = Readiness(0b01);
     /// Writable (or write-closed, or error).
     pub(crate) const WRITABLE: Readiness = Readiness(0b10);
+    /// Both directions.
+    const BOTH: Readiness = Readiness(0b11);
 
     pub(crate) fn from_event(event: &mio::event::Event) -> Readiness {
         let mut bits = 0;
@@ -33,82 +62,249 @@ impl Readiness {
         }
         Readiness(bits)
     }
+
+    /// Index of a single direction in [`Waiters::dirs`].
+    fn index(self) -> usize {
+        if self == Readiness::READABLE {
+            0
+        } else {
+            1
+        }
+    }
 }
+
+/// Bits of the state word below the tick.
+const TICK_SHIFT: u32 = 2;
+/// The readiness bits of the state word.
+const READY_MASK: usize = (1 << TICK_SHIFT) - 1;
+
+/// The event count a thread saw when it found its direction ready; passed
+/// back to [`ScheduledIo::clear`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tick(usize);
 
 /// The waiters of one direction.
 #[derive(Default)]
-struct Waiters {
-    readers: Vec<Waker>,
-    writers: Vec<Waker>,
+struct DirWaiters {
+    /// The `poll_*` API's waker.
+    slot: Option<Waker>,
+    /// Queued `async` waiters by arrival order (key).
+    queue: BTreeMap<u64, Waker>,
+    /// The queued waiter that was woken and has not yet looked (it was
+    /// removed from `queue`).
+    notified: Option<u64>,
+    /// Next key.
+    next_key: u64,
+}
+
+impl DirWaiters {
+    /// Wakes the front of the queue unless a woken waiter is still on its
+    /// way.
+    fn notify_one(&mut self, wake: &mut Vec<Waker>) {
+        if self.notified.is_none() {
+            if let Some((key, waker)) = self.queue.pop_first() {
+                self.notified = Some(key);
+                wake.push(waker);
+            }
+        }
+    }
 }
 
 /// One registered source's readiness and waiters.
-#[derive(Default)]
 pub(crate) struct ScheduledIo {
-    /// Readiness bits not yet consumed.
-    readiness: AtomicU8,
-    /// Wakers of the threads waiting for each direction.
-    waiters: Mutex<Waiters>,
+    /// Readiness bits (low [`TICK_SHIFT`] bits) and the event tick above
+    /// them.
+    state: AtomicUsize,
+    /// Waiters of each direction: `[readable, writable]`.
+    waiters: Mutex<[DirWaiters; 2]>,
+}
+
+impl Default for ScheduledIo {
+    fn default() -> ScheduledIo {
+        ScheduledIo {
+            // Optimistically ready (design note 2).
+            state: AtomicUsize::new(Readiness::BOTH.0),
+            waiters: Mutex::default(),
+        }
+    }
 }
 
 impl std::fmt::Debug for ScheduledIo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScheduledIo")
-            .field("readiness", &self.readiness.load(Ordering::Relaxed))
+            .field("state", &self.state.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }
 
 impl ScheduledIo {
-    /// Called by the driver: records readiness and wakes the waiters of the
-    /// directions that became ready.
-    pub(crate) fn set_ready(&self, r: Readiness) {
-        self.readiness.fetch_or(r.0, Ordering::AcqRel);
-        let mut woken = Vec::new();
-        {
-            let mut w = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
-            if r.0 & Readiness::READABLE.0 != 0 {
-                woken.append(&mut w.readers);
-            }
-            if r.0 & Readiness::WRITABLE.0 != 0 {
-                woken.append(&mut w.writers);
-            }
-        }
-        for waker in woken {
-            waker.wake();
-        }
+    fn lock(&self) -> MutexGuard<'_, [DirWaiters; 2]> {
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Ready when `dir` is set; otherwise registers `cx`'s waker.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Readiness) -> Poll<()> {
-        if self.readiness.load(Ordering::Acquire) & dir.0 != 0 {
-            return Poll::Ready(());
-        }
+    /// `Some(tick)` if `dir` is ready in `state`.
+    fn ready_in(state: usize, dir: Readiness) -> Option<Tick> {
+        (state & dir.0 != 0).then_some(Tick(state >> TICK_SHIFT))
+    }
+
+    /// Called by the driver: records readiness, advances the tick and wakes
+    /// the slot waiter and one queued waiter of each direction that became
+    /// ready.
+    pub(crate) fn set_ready(&self, r: Readiness) {
+        let _ = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                let tick = (s >> TICK_SHIFT).wrapping_add(1);
+                Some((tick << TICK_SHIFT) | (s & READY_MASK) | r.0)
+            });
+        let mut wake = Vec::new();
         {
-            let mut w = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
-            let list = if dir == Readiness::READABLE {
-                &mut w.readers
-            } else {
-                &mut w.writers
-            };
-            if !list.iter().any(|x| x.will_wake(cx.waker())) {
-                list.push(cx.waker().clone());
+            let mut w = self.lock();
+            for dir in [Readiness::READABLE, Readiness::WRITABLE] {
+                if r.0 & dir.0 != 0 {
+                    let d = &mut w[dir.index()];
+                    wake.extend(d.slot.take());
+                    d.notify_one(&mut wake);
+                }
             }
         }
-        // Re-check: an event may have arrived before the waker was stored.
-        if self.readiness.load(Ordering::Acquire) & dir.0 != 0 {
-            return Poll::Ready(());
+        wake_all(wake);
+    }
+
+    /// The `poll_*` path: ready when `dir` is set; otherwise stores `cx`'s
+    /// waker in the direction's slot.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Readiness) -> Poll<Tick> {
+        if let Some(t) = Self::ready_in(self.state.load(Ordering::Acquire), dir) {
+            return Poll::Ready(t);
+        }
+        let mut w = self.lock();
+        // Re-check under the lock: `set_ready` updates the state before it
+        // takes the lock, so either it sees our waker or we see its bits.
+        if let Some(t) = Self::ready_in(self.state.load(Ordering::Acquire), dir) {
+            return Poll::Ready(t);
+        }
+        match &mut w[dir.index()].slot {
+            Some(old) if old.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
         }
         Poll::Pending
     }
 
-    /// Clears `dir` after the OS said `WouldBlock`.
-    pub(crate) fn clear(&self, dir: Readiness) {
-        self.readiness.fetch_and(!dir.0, Ordering::AcqRel);
+    /// The queued path: ready when `dir` is set; otherwise queues `cx`'s
+    /// waker under `*key` (kept by the caller's future, which must call
+    /// [`cancel`](ScheduledIo::cancel) with it when dropped).
+    pub(crate) fn poll_ready_queued(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Readiness,
+        key: &mut Option<u64>,
+    ) -> Poll<Tick> {
+        if key.is_none() {
+            if let Some(t) = Self::ready_in(self.state.load(Ordering::Acquire), dir) {
+                return Poll::Ready(t);
+            }
+        }
+        let mut w = self.lock();
+        let d = &mut w[dir.index()];
+        let ready = Self::ready_in(self.state.load(Ordering::Acquire), dir);
+        if let Some(k) = *key {
+            match d.queue.get_mut(&k) {
+                // Still queued (a spurious poll).
+                Some(waker) => {
+                    if ready.is_none() {
+                        if !waker.will_wake(cx.waker()) {
+                            waker.clone_from(cx.waker());
+                        }
+                        return Poll::Pending;
+                    }
+                    // Ready although not (yet) chosen: take it; the baton
+                    // is passed on after the operation either way.
+                    d.queue.remove(&k);
+                }
+                // Woken: we are the `notified` waiter checking in.
+                None => {
+                    if d.notified == Some(k) {
+                        d.notified = None;
+                    }
+                }
+            }
+        }
+        match ready {
+            Some(t) => {
+                *key = None;
+                Poll::Ready(t)
+            }
+            None => {
+                // Not ready: (re)queue, keeping an old key's place at the
+                // front.
+                let k = key.unwrap_or_else(|| {
+                    d.next_key += 1;
+                    d.next_key
+                });
+                d.queue.insert(k, cx.waker().clone());
+                *key = Some(k);
+                Poll::Pending
+            }
+        }
+    }
+
+    /// A queued waiter's future is dropped: leave the queue; if it had been
+    /// woken and not looked, pass the wakeup on.
+    pub(crate) fn cancel(&self, dir: Readiness, key: u64) {
+        let mut wake = Vec::new();
+        {
+            let mut w = self.lock();
+            let d = &mut w[dir.index()];
+            if d.queue.remove(&key).is_none() && d.notified == Some(key) {
+                d.notified = None;
+                if Self::ready_in(self.state.load(Ordering::Acquire), dir).is_some() {
+                    d.notify_one(&mut wake);
+                }
+            }
+        }
+        wake_all(wake);
+    }
+
+    /// After a queued-path operation that did not end in `WouldBlock`: the
+    /// source may still be ready, so wake the next queued waiter.
+    pub(crate) fn pass(&self, dir: Readiness) {
+        let mut wake = Vec::new();
+        {
+            let mut w = self.lock();
+            let d = &mut w[dir.index()];
+            if !d.queue.is_empty()
+                && Self::ready_in(self.state.load(Ordering::Acquire), dir).is_some()
+            {
+                d.notify_one(&mut wake);
+            }
+        }
+        wake_all(wake);
+    }
+
+    /// Clears `dir` after the OS said `WouldBlock`, unless an event arrived
+    /// since `tick` was observed.
+    pub(crate) fn clear(&self, dir: Readiness, tick: Tick) {
+        let _ = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                (s >> TICK_SHIFT == tick.0).then_some(s & !dir.0)
+            });
     }
 }
 
-/// A source registered with the driver; deregisters on drop.
+/// Wakes every waker of `wake` (after the lock is released).
+fn wake_all(wake: Vec<Waker>) {
+    for waker in wake {
+        waker.wake();
+    }
+}
+
+/// A source registered with the driver; frees its token on drop.
+///
+/// Closing the descriptor removes it from the epoll set, so the owner drops
+/// the source *before* its `Registration` (no explicit `deregister` syscall).
+/// A late event for a freed token that was reused is a spurious readiness of
+/// the new source, which costs one `WouldBlock`.
 #[derive(Debug)]
 pub(crate) struct Registration {
     /// Its readiness.
@@ -132,12 +328,6 @@ impl Registration {
             return Err(e);
         }
         Ok(Registration { io, token })
-    }
-
-    /// Deregisters `source` from the poll (closing its descriptor does the
-    /// same implicitly).
-    pub(crate) fn deregister(&self, source: &mut impl mio::event::Source) {
-        let _ = driver().registry.deregister(source);
     }
 }
 

@@ -238,6 +238,28 @@ impl Runtime {
         self.inner.gil.as_ref().map_or(0, Gil::switches)
     }
 
+    /// Starts `future` as a new thread of this runtime (like [`spawn`](crate::spawn)
+    /// called from one of its threads), from anywhere — a plain OS thread, a
+    /// foreign executor, a benchmark harness. The thread is not a daemon.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = greenthread::Runtime::builder().workers(1).build().unwrap();
+    /// let h = rt.spawn(async { 6 * 7 });
+    /// assert_eq!(greenthread::block_on(h).unwrap(), 42);
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> crate::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let thread = crate::ThreadBuilder::default()
+            .daemon(false)
+            .build_inner(Kind::Thread, None);
+        thread::spawn_on(&self.inner, thread, future)
+    }
+
     /// Runs `main` as the main thread, then shuts down as Python does at
     /// interpreter exit: waits for every non-daemon thread, drops the daemon
     /// threads, and returns `main`'s output. `main` need not be `Send`: it

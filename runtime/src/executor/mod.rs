@@ -58,7 +58,11 @@ use queue::{steal_half, LocalQueue};
 /// Capacity of each worker's local run queue. 256 (tokio's figure) holds a
 /// burst of wakeups without spilling to the shared injector, and keeps a
 /// steal of half the queue cheap.
+#[cfg(not(loom))]
 pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
+/// Under loom the queue is shrunk so the model can also reach "full".
+#[cfg(loom)]
+pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 4;
 
 /// Consecutive runs from the LIFO slot before its task must queue like the
 /// others (tokio uses 3): enough for request/response pairs to stay hot,

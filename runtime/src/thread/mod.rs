@@ -40,6 +40,7 @@ pub use hooks::{
 };
 pub(crate) use hooks::{install_at_start as hooks_install, install_panic_hook, Hooks};
 pub use local::Local;
+pub(crate) use spawn::spawn_on;
 pub use spawn::{spawn, JoinHandle};
 pub use timer::Timer;
 

@@ -42,7 +42,19 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let rt = runtime::current_or_global();
+    spawn_on(&runtime::current_or_global(), thread, future)
+}
+
+/// Starts `future` as `thread` on `rt`.
+pub(crate) fn spawn_on<F>(
+    rt: &std::sync::Arc<crate::runtime::RtInner>,
+    thread: Thread,
+    future: F,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     let task = rt
         .launch(&thread, future, false)
         .ok()

@@ -133,10 +133,9 @@ impl<F: Future> Future for ThreadTask<F> {
         if this.finished {
             return Poll::Ready(Err(Ended::Cancelled));
         }
-        let thread = this.thread.clone();
-        let rt = this.rt.clone();
-        let _enter = context::enter(&thread, &rt);
-        let inner = &thread.inner;
+        // The guard holds raw pointers only: `this` stays free to mutate.
+        let _enter = context::enter(&this.thread, &this.rt);
+        let inner = &*this.thread.inner;
         inner.native_id.store(crate::native_id(), Ordering::Relaxed);
         if this.first_poll {
             *inner.waker.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
@@ -147,16 +146,16 @@ impl<F: Future> Future for ThreadTask<F> {
             return Poll::Ready(Err(Ended::Cancelled));
         }
         let ident = inner.ident.load(Ordering::Relaxed);
-        if let Some(gil) = &rt.gil {
+        if let Some(gil) = &this.rt.gil {
             if gil.poll_acquire(ident, cx).is_pending() {
                 return Poll::Pending;
             }
         }
         if this.first_poll {
             this.first_poll = false;
-            hooks::trace(&thread, TraceEvent::Start);
+            hooks::trace(&this.thread, TraceEvent::Start);
         } else {
-            hooks::trace(&thread, TraceEvent::Resume);
+            hooks::trace(&this.thread, TraceEvent::Resume);
         }
         let result = {
             let Some(fut) = this.fut.as_mut() else {
@@ -169,12 +168,12 @@ impl<F: Future> Future for ThreadTask<F> {
             IN_TARGET.with(|c| c.set(was_in));
             r
         };
-        if let Some(gil) = &rt.gil {
+        if let Some(gil) = &this.rt.gil {
             gil.release(ident);
         }
         match result {
             Ok(Poll::Pending) => {
-                hooks::trace(&thread, TraceEvent::Suspend);
+                hooks::trace(&this.thread, TraceEvent::Suspend);
                 Poll::Pending
             }
             Ok(Poll::Ready(v)) => {
