@@ -163,7 +163,9 @@ impl<F: Future> Future for ThreadTask<F> {
             };
             // SAFETY: see above: `fut` is never moved while pinned.
             let fut = unsafe { Pin::new_unchecked(fut) };
-            let was_in = IN_TARGET.with(|c| c.replace(true));
+            // Only panics the excepthook will report are kept quiet: a panic
+            // in the main future or a `spawn` future must still be printed.
+            let was_in = IN_TARGET.with(|c| c.replace(this.report));
             let r = catch_unwind(AssertUnwindSafe(|| coop::with_budget(|| fut.poll(cx))));
             IN_TARGET.with(|c| c.set(was_in));
             r
