@@ -9,3 +9,6 @@ export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}"
 # sync: the waiting engine's state word (Lock/Semaphore permits, starvation
 # hand-off, bounded release).
 RUSTFLAGS="--cfg loom" cargo test -p greenthread-sync --release --lib loom
+
+# runtime: the executor's run queue (local queue, steal_half, take_batch).
+RUSTFLAGS="--cfg loom" cargo test -p greenthread-runtime --release --lib loom
