@@ -279,7 +279,9 @@ impl Thread {
 
     /// A thread already running (main or dummy), with a fresh ident.
     pub(crate) fn new_running(kind: Kind, name: Option<String>, daemon: bool) -> Thread {
-        let auto_n = if name.is_some() {
+        // The main thread is named "MainThread" explicitly, as in Python:
+        // it does not consume a `Thread-N` number.
+        let auto_n = if name.is_some() || kind == Kind::Main {
             0
         } else {
             NAME_COUNTER.fetch_add(1, Ordering::Relaxed)
