@@ -117,12 +117,26 @@ impl<T: Send + 'static> Drop for PutBack<T> {
             if self.thread.is_stopped() {
                 drop(v); // the thread has ended: nothing will drop it later
             } else {
-                self.thread
-                    .inner
-                    .locals
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((self.key, v));
+                // A re-entrant `with` of the same `Local` inside `f` put its
+                // fresh value back first: the outer value (put back last)
+                // replaces it, so the outer update is not shadowed. The
+                // replaced value is dropped after the lock is released.
+                let replaced = {
+                    let mut locals = self
+                        .thread
+                        .inner
+                        .locals
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    match locals.iter_mut().find(|(k, _)| *k == self.key) {
+                        Some((_, slot)) => Some(std::mem::replace(slot, v)),
+                        None => {
+                            locals.push((self.key, v));
+                            None
+                        }
+                    }
+                };
+                drop(replaced);
             }
         }
     }
