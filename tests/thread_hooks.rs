@@ -1,0 +1,219 @@
+//! Trace and profile hooks: `settrace`/`setprofile` apply to threads started
+//! afterwards, `_all_threads` forms also to running threads, `gettrace`/
+//! `getprofile` return the hook; events Start first, Exit last,
+//! Suspend/Resume around switch points — scenarios 82, 83 and SPEC §10.13.
+//!
+//! Hooks are process-wide and cannot be unset: every test holds `SERIAL`
+//! and its hook records only the threads the test cares about.
+
+mod support;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use greenthread::{
+    getprofile, gettrace, setprofile, setprofile_all_threads, settrace, settrace_all_threads,
+    sleep, Event, Thread, TraceEvent, TraceHook,
+};
+use support::wait_until;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+type Log = Arc<Mutex<Vec<(u64, TraceEvent)>>>;
+
+/// A hook recording (ident, event) for every thread.
+fn recorder() -> (Log, TraceHook) {
+    let log: Log = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    let hook: TraceHook = Arc::new(move |t: &Thread, e: TraceEvent| {
+        l.lock().unwrap().push((t.ident().unwrap_or(0), e));
+    });
+    (log, hook)
+}
+
+fn events_of(log: &Log, t: &Thread) -> Vec<TraceEvent> {
+    let id = t.ident().unwrap();
+    log.lock()
+        .unwrap()
+        .iter()
+        .filter(|(i, _)| *i == id)
+        .map(|(_, e)| *e)
+        .collect()
+}
+
+/// Start first, Exit last, each once; Suspend and Resume alternate between.
+fn assert_well_formed(events: &[TraceEvent], min_switches: usize) {
+    use TraceEvent::*;
+    assert!(events.len() >= 2, "{events:?}");
+    assert_eq!(events[0], Start, "{events:?}");
+    assert_eq!(*events.last().unwrap(), Exit, "{events:?}");
+    let middle = &events[1..events.len() - 1];
+    assert_eq!(middle.len() % 2, 0, "{events:?}");
+    for pair in middle.chunks(2) {
+        assert_eq!(pair, [Suspend, Resume], "{events:?}");
+    }
+    assert!(middle.len() / 2 >= min_switches, "{events:?}");
+}
+
+fn kinds() -> [&'static str; 4] {
+    ["green_1", "green_n", "os", "gil"]
+}
+
+/// §10.13: a thread started after settrace reports Start, Suspend/Resume
+/// around each switch point, Exit; gettrace() is the hook.
+#[test]
+fn settrace_events() {
+    let _s = serial();
+    let (log, hook) = recorder();
+    settrace(hook.clone());
+    assert!(Arc::ptr_eq(&gettrace().unwrap(), &hook));
+    for kind in kinds() {
+        let log = log.clone();
+        support::run_with(kind, || async move {
+            let t = Thread::new(|| async {
+                sleep(Duration::from_millis(1)).await;
+                sleep(Duration::from_millis(1)).await;
+            });
+            t.start().unwrap();
+            t.join().await.unwrap();
+            assert_well_formed(&events_of(&log, &t), 2);
+            // A thread that never suspends: Start, Exit.
+            let quick = Thread::new(|| async {});
+            quick.start().unwrap();
+            quick.join().await.unwrap();
+            assert_eq!(
+                events_of(&log, &quick),
+                [TraceEvent::Start, TraceEvent::Exit]
+            );
+            // The Exit event comes before join() returns (both above passed).
+        });
+    }
+}
+
+/// Threads started before settrace are not traced; settrace_all_threads
+/// installs the hook in running threads too.
+#[test]
+fn settrace_only_later_threads_then_all_threads() {
+    let _s = serial();
+    for kind in kinds() {
+        support::run_with(kind, || async {
+            let (log, hook) = recorder();
+            let stop = Event::new();
+            let st = stop.clone();
+            let running = Thread::new(move || async move {
+                while !st.is_set() {
+                    sleep(Duration::from_millis(1)).await;
+                }
+            });
+            running.start().unwrap();
+            sleep(Duration::from_millis(5)).await;
+            settrace(hook.clone());
+            sleep(Duration::from_millis(10)).await;
+            assert!(running.is_alive());
+            assert!(
+                events_of(&log, &running).is_empty(),
+                "{:?}",
+                events_of(&log, &running)
+            );
+
+            // _all_threads: now the running thread is traced too.
+            let (log2, hook2) = recorder();
+            settrace_all_threads(hook2.clone());
+            assert!(Arc::ptr_eq(&gettrace().unwrap(), &hook2));
+            let later = Thread::new(|| async { sleep(Duration::from_millis(1)).await });
+            later.start().unwrap();
+            later.join().await.unwrap();
+            sleep(Duration::from_millis(10)).await;
+            stop.set();
+            running.join().await.unwrap();
+            let ev = events_of(&log2, &running);
+            assert!(ev.contains(&TraceEvent::Resume), "{ev:?}");
+            assert!(ev.contains(&TraceEvent::Suspend), "{ev:?}");
+            assert_eq!(ev.last(), Some(&TraceEvent::Exit), "{ev:?}");
+            assert!(
+                !ev.contains(&TraceEvent::Start),
+                "it had started before: {ev:?}"
+            );
+            assert_well_formed(&events_of(&log2, &later), 1);
+            assert!(
+                events_of(&log, &later).is_empty(),
+                "the replaced hook is not called"
+            );
+        });
+    }
+}
+
+/// setprofile/getprofile/setprofile_all_threads, alongside a trace hook:
+/// both hooks see the same events.
+#[test]
+fn setprofile_events() {
+    let _s = serial();
+    let (tlog, thook) = recorder();
+    let (plog, phook) = recorder();
+    settrace(thook);
+    setprofile(phook.clone());
+    assert!(Arc::ptr_eq(&getprofile().unwrap(), &phook));
+    support::run_with("green_n", || async {
+        let t = Thread::new(|| async { sleep(Duration::from_millis(1)).await });
+        t.start().unwrap();
+        t.join().await.unwrap();
+        let p = events_of(&plog, &t);
+        assert_well_formed(&p, 1);
+        assert_eq!(p, events_of(&tlog, &t));
+
+        let (plog2, phook2) = recorder();
+        let go = Event::new();
+        let g = go.clone();
+        let running = Thread::new(move || async move {
+            g.wait().await;
+        });
+        running.start().unwrap();
+        sleep(Duration::from_millis(5)).await;
+        setprofile_all_threads(phook2.clone());
+        assert!(Arc::ptr_eq(&getprofile().unwrap(), &phook2));
+        go.set();
+        running.join().await.unwrap();
+        assert!(
+            wait_until(Duration::from_secs(5), || events_of(&plog2, &running)
+                .last()
+                == Some(&TraceEvent::Exit))
+            .await
+        );
+    });
+}
+
+/// A hook that panics does not break the thread or the runtime; a hook
+/// that calls current_thread()/enumerate() does not deadlock (scenario 110).
+#[test]
+fn hooks_that_misbehave() {
+    let _s = serial();
+    let seen = Arc::new(Mutex::new(HashSet::new()));
+    let s = seen.clone();
+    settrace(Arc::new(move |t: &Thread, e: TraceEvent| {
+        let _ = greenthread::current_thread();
+        let _ = greenthread::enumerate();
+        s.lock().unwrap().insert(t.ident());
+        if e == TraceEvent::Resume {
+            panic!("hook fails");
+        }
+    }));
+    for kind in kinds() {
+        let seen = seen.clone();
+        support::run_with(kind, || async move {
+            let t = Thread::new(|| async {
+                sleep(Duration::from_millis(1)).await;
+                sleep(Duration::from_millis(1)).await;
+            });
+            t.start().unwrap();
+            t.join().await.unwrap();
+            assert!(seen.lock().unwrap().contains(&t.ident()));
+        });
+    }
+    // Leave a quiet hook behind.
+    settrace(Arc::new(|_: &Thread, _: TraceEvent| {}));
+}
