@@ -90,23 +90,33 @@ impl Gil {
     }
 
     /// Takes the GIL for thread `ident`, or queues it and returns `Pending`.
-    pub(crate) fn poll_acquire(&self, ident: u64, cx: &mut Context<'_>) -> Poll<()> {
+    ///
+    /// `queued` is the caller's record of whether it is already in the
+    /// queue: a queued thread that is polled again (a spurious wake) stays
+    /// where it is without a search. A thread's waker never changes (it is
+    /// its task's), so the queued one stays valid.
+    pub(crate) fn poll_acquire(
+        &self,
+        ident: u64,
+        queued: &mut bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
         let mut s = self.lock();
         if s.holder == ident {
+            *queued = false;
             return Poll::Ready(());
         }
         if s.holder == 0 && s.waiters.is_empty() {
             s.holder = ident;
+            *queued = false;
             return Poll::Ready(());
         }
-        match s.waiters.iter_mut().find(|(id, _)| *id == ident) {
-            Some((_, w)) => w.clone_from(cx.waker()),
-            None => {
-                if s.waiters.is_empty() {
-                    self.request_since.store(self.now_ns(), Ordering::Release);
-                }
-                s.waiters.push_back((ident, cx.waker().clone()));
+        if !*queued {
+            if s.waiters.is_empty() {
+                self.request_since.store(self.now_ns(), Ordering::Release);
             }
+            s.waiters.push_back((ident, cx.waker().clone()));
+            *queued = true;
         }
         Poll::Pending
     }

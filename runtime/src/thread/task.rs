@@ -73,6 +73,8 @@ pub(crate) struct ThreadTask<F> {
     first_poll: bool,
     /// `finish` has run.
     finished: bool,
+    /// Queued for the GIL.
+    gil_queued: bool,
 }
 
 impl<F: Future> ThreadTask<F> {
@@ -85,6 +87,7 @@ impl<F: Future> ThreadTask<F> {
             report,
             first_poll: true,
             finished: false,
+            gil_queued: false,
         }
     }
 }
@@ -147,7 +150,10 @@ impl<F: Future> Future for ThreadTask<F> {
         }
         let ident = inner.ident.load(Ordering::Relaxed);
         if let Some(gil) = &this.rt.gil {
-            if gil.poll_acquire(ident, cx).is_pending() {
+            if gil
+                .poll_acquire(ident, &mut this.gil_queued, cx)
+                .is_pending()
+            {
                 return Poll::Pending;
             }
         }
