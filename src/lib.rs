@@ -64,7 +64,7 @@
 
 pub use greenthread_runtime::{
     active_count, block_on, checkpoint, coop, current_thread, enumerate, excepthook, exit,
-    get_ident, get_native_id, getprofile, gettrace, gil, main_thread, run, set_excepthook,
+    get_ident, get_native_id, getprofile, gettrace, gil, main_thread, net, run, set_excepthook,
     setprofile, setprofile_all_threads, settrace, settrace_all_threads, sleep, spawn, stack_size,
     time, timeout, yield_now, Builder, Elapsed, ExceptHook, ExceptHookArgs, JoinError, JoinHandle,
     Local, Mode, Runtime, Sleep, Target, Thread, ThreadBuilder, ThreadError, Timeout, Timer,

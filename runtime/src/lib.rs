@@ -17,16 +17,16 @@
 //! | [`gil`] | GIL mode and [`checkpoint`] |
 //! | [`coop`] | the cooperative budget, for primitives built on greenthread |
 //! | [`lowlevel`] | Python's `_thread` |
+//! | [`net`] | sockets as switch points, `ThreadingTcpServer` |
 
 mod context;
 pub mod coop;
 mod executor;
 pub mod gil;
-// The readiness plumbing is used by the `net` module (sockets on the driver).
-#[allow(dead_code)]
 pub(crate) mod io;
 mod loom;
 pub mod lowlevel;
+pub mod net;
 mod os;
 mod park;
 mod runtime;

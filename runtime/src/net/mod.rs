@@ -35,7 +35,9 @@ mod tcp;
 mod udp;
 
 pub use server::ThreadingTcpServer;
-pub use tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf};
+pub use tcp::{
+    OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf,
+};
 pub use udp::UdpSocket;
 
 use std::future::Future;
