@@ -3,8 +3,10 @@
 //! interleaving.
 #![allow(unused_imports)] // each build uses a subset
 
-#[cfg(not(loom))]
+// loom is a dev-dependency: only this crate's own test build can name it.
+// (Other crates' loom runs build this library with `--cfg loom` too.)
+#[cfg(not(all(loom, test)))]
 pub(crate) use std::sync::{atomic, Arc};
 
-#[cfg(loom)]
+#[cfg(all(loom, test))]
 pub(crate) use loom::sync::{atomic, Arc};
