@@ -6,8 +6,10 @@
 //! `MainThread`. When it ends — returning, panicking or calling `exit()` —
 //! shutdown proceeds as Python's interpreter exit does:
 //!
-//! 1. Join every non-daemon thread, repeatedly, until none is left (threads
-//!    started meanwhile are waited for too).
+//! 1. Mark the main thread done (`is_alive()` false; `main_thread().join()`
+//!    returns, as in Python), then join every non-daemon thread,
+//!    repeatedly, until none is left (threads started meanwhile are waited
+//!    for too).
 //! 2. Set `shutting_down`: from now on `start()` fails with
 //!    `ThreadError::ShuttingDown`. Wait for starts already past the check
 //!    (`starting`), then join the non-daemon threads once more.
@@ -498,6 +500,11 @@ impl RtInner {
 
     /// Steps 1–4 of the module docs.
     fn shutdown_after_main(&self) {
+        // Python's step 3: the main thread's handle is marked done first, so
+        // threads blocked in `main_thread().join()` wake (and shutdown does
+        // not wait on them forever). It stays enumerated until `stop_main`.
+        self.main.inner.state.store(STOPPED, Ordering::Release);
+        self.main.inner.done.notify(usize::MAX);
         self.join_non_daemon();
         self.begin_shutdown();
         self.join_non_daemon();
