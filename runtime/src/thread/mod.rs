@@ -153,6 +153,10 @@ pub(crate) struct ThreadInner {
     pub(crate) locals: Mutex<Vec<(usize, Box<dyn Any + Send>)>>,
     /// Trace and profile hooks installed in this thread.
     pub(crate) hooks: Mutex<Option<Arc<Hooks>>>,
+    /// The runtime the thread was created in (`None`: outside any runtime);
+    /// `start()` starts it there, so starting it after that runtime shut
+    /// down fails (SPEC §10.4) instead of running it elsewhere.
+    home: Option<std::sync::Weak<runtime::RtInner>>,
 }
 
 /// A Python-style thread (`threading.Thread`). A cheap handle: clones are
@@ -273,6 +277,10 @@ impl Thread {
                 waker: Mutex::new(None),
                 locals: Mutex::new(Vec::new()),
                 hooks: Mutex::new(None),
+                home: match kind {
+                    Kind::Main | Kind::Dummy => None,
+                    Kind::Thread | Kind::Timer => context::runtime().map(|rt| Arc::downgrade(&rt)),
+                },
             }),
         }
     }
@@ -296,8 +304,9 @@ impl Thread {
     }
 
     /// Starts the thread (Python's `start()`): returns once it is registered
-    /// and alive; its target runs soon after on the runtime of the calling
-    /// thread (outside any runtime: on a process-wide Green runtime).
+    /// and alive; its target runs soon after on the runtime the `Thread` was
+    /// created in (a `Thread` created outside any runtime: the calling
+    /// thread's runtime, or else a process-wide Green runtime).
     ///
     /// # Errors
     ///
@@ -307,7 +316,10 @@ impl Thread {
     /// - [`ThreadError::StartFailed`] if the OS refused a thread (OS-thread
     ///   mode).
     pub fn start(&self) -> Result<(), ThreadError> {
-        let rt = runtime::current_or_global();
+        let rt = match &self.inner.home {
+            Some(home) => home.upgrade().ok_or(ThreadError::ShuttingDown)?,
+            None => runtime::current_or_global(),
+        };
         if rt.is_shutting_down() {
             return Err(ThreadError::ShuttingDown);
         }
