@@ -1,0 +1,324 @@
+//! Shutdown as at Python's interpreter exit: `run`/`block_on` wait for
+//! non-daemon threads (also ones started late by other threads), drop
+//! daemon threads' futures before returning, refuse new threads
+//! afterwards, re-raise a panicking main after the non-daemon threads, and
+//! never leak OS threads — python-semantics §2 "Interpreter shutdown",
+//! scenarios 84, 85, 105, 108, SPEC §2, §10.4, §10.16, §10.18.
+//!
+//! The thread-count test reads /proc/self/task, which every test in this
+//! process changes: all tests here hold `SERIAL`.
+
+mod support;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use greenthread::{
+    current_thread, enumerate, main_thread, sleep, spawn, Mode, Runtime, Thread, ThreadError,
+};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn kinds() -> [&'static str; 5] {
+    ["green_1", "green_n", "os", "gil", "os_gil"]
+}
+
+/// Sets its flag when dropped.
+struct DropFlag(Arc<AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Runs `f` on a helper thread; fails the test if it takes longer than
+/// `limit` (a hang) instead of hanging the suite.
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let r = catch_unwind(AssertUnwindSafe(f));
+        let _ = tx.send(r);
+    });
+    match rx.recv_timeout(limit) {
+        Ok(Ok(v)) => v,
+        Ok(Err(p)) => std::panic::resume_unwind(p),
+        Err(_) => panic!("did not finish within {limit:?} (hang)"),
+    }
+}
+
+/// test_join_nondaemon_on_shutdown: block_on returns only after the
+/// non-daemon threads, including ones they start late.
+#[test]
+fn waits_for_non_daemon_threads() {
+    let _s = serial();
+    for kind in kinds() {
+        let done = Arc::new(AtomicUsize::new(0));
+        let d = done.clone();
+        let start = Instant::now();
+        support::run_with(kind, move || async move {
+            let d2 = d.clone();
+            Thread::new(move || async move {
+                sleep(Duration::from_millis(100)).await;
+                // Started after main returned, by a non-daemon thread.
+                let d3 = d2.clone();
+                Thread::new(move || async move {
+                    sleep(Duration::from_millis(100)).await;
+                    d3.fetch_add(1, Ordering::SeqCst);
+                })
+                .start()
+                .unwrap();
+                d2.fetch_add(1, Ordering::SeqCst);
+            })
+            .start()
+            .unwrap();
+            // A spawn()ed thread is non-daemon too (inherited from main).
+            let d4 = d.clone();
+            drop(spawn(async move {
+                sleep(Duration::from_millis(50)).await;
+                d4.fetch_add(1, Ordering::SeqCst);
+            }));
+        });
+        assert_eq!(done.load(Ordering::SeqCst), 3, "{kind}");
+        assert!(start.elapsed() >= Duration::from_millis(200), "{kind}");
+    }
+}
+
+/// §10.16: daemon threads' futures are dropped (destructors run) before
+/// block_on returns, and they do not delay exit.
+#[test]
+fn daemon_futures_dropped() {
+    let _s = serial();
+    for kind in kinds() {
+        let dropped = Arc::new(AtomicBool::new(false));
+        let d = dropped.clone();
+        let ran_after = Arc::new(AtomicBool::new(false));
+        let r = ran_after.clone();
+        let start = Instant::now();
+        support::run_with(kind, move || async move {
+            let t = Thread::builder().daemon(true).build(move || async move {
+                let _flag = DropFlag(d);
+                sleep(Duration::from_secs(3600)).await;
+                r.store(true, Ordering::SeqCst);
+            });
+            t.start().unwrap();
+            // An always-busy daemon that keeps yielding is dropped too.
+            Thread::builder()
+                .daemon(true)
+                .build(|| async {
+                    loop {
+                        greenthread::yield_now().await;
+                    }
+                })
+                .start()
+                .unwrap();
+            sleep(Duration::from_millis(5)).await;
+        });
+        assert!(dropped.load(Ordering::SeqCst), "{kind}: daemon future not dropped");
+        assert!(!ran_after.load(Ordering::SeqCst));
+        assert!(start.elapsed() < Duration::from_secs(30), "{kind}: exit delayed");
+    }
+}
+
+/// §10.4 / scenario 85: a thread started during shutdown (here from a
+/// daemon's destructor, as from a finalizer at exit) gets ShuttingDown and
+/// its target never runs.
+#[test]
+fn start_during_shutdown_fails() {
+    let _s = serial();
+    for kind in kinds() {
+        let result = Arc::new(Mutex::new(None));
+        let ran = Arc::new(AtomicBool::new(false));
+        let (res, r) = (result.clone(), ran.clone());
+        struct StartOnDrop(Arc<Mutex<Option<Result<(), ThreadError>>>>, Arc<AtomicBool>);
+        impl Drop for StartOnDrop {
+            fn drop(&mut self) {
+                let ran = self.1.clone();
+                let t = Thread::new(move || async move { ran.store(true, Ordering::SeqCst) });
+                *self.0.lock().unwrap() = Some(t.start());
+            }
+        }
+        support::run_with(kind, move || async move {
+            Thread::builder()
+                .daemon(true)
+                .build(move || async move {
+                    let _g = StartOnDrop(res, r);
+                    std::future::pending::<()>().await;
+                })
+                .start()
+                .unwrap();
+            sleep(Duration::from_millis(5)).await;
+        });
+        let got = *result.lock().unwrap();
+        assert_eq!(got, Some(Err(ThreadError::ShuttingDown)), "{kind}");
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!ran.load(Ordering::SeqCst), "{kind}");
+        assert_eq!(
+            ThreadError::ShuttingDown.to_string(),
+            "can't create new thread at interpreter shutdown"
+        );
+    }
+}
+
+/// §10.4: a Thread made inside a runtime and started after its block_on
+/// returned gets ShuttingDown; spawn() there gives a cancelled handle.
+#[test]
+fn start_after_return_fails() {
+    let _s = serial();
+    for kind in kinds() {
+        let rt = support::builder_for(kind).build().unwrap();
+        let ran = Arc::new(AtomicBool::new(false));
+        let r = ran.clone();
+        let t = rt.block_on(async move { Thread::new(move || async move { r.store(true, Ordering::SeqCst) }) });
+        assert_eq!(t.start(), Err(ThreadError::ShuttingDown), "{kind}");
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!ran.load(Ordering::SeqCst), "{kind}: target ran after shutdown");
+    }
+}
+
+/// A panic in main is re-raised after the non-daemon threads finished.
+#[test]
+fn main_panic_after_non_daemon() {
+    let _s = serial();
+    for kind in kinds() {
+        let done = Arc::new(AtomicBool::new(false));
+        let d = done.clone();
+        let out = catch_unwind(AssertUnwindSafe(|| {
+            support::run_with(kind, move || async move {
+                Thread::new(move || async move {
+                    sleep(Duration::from_millis(50)).await;
+                    d.store(true, Ordering::SeqCst);
+                })
+                .start()
+                .unwrap();
+                std::panic::resume_unwind(Box::new("main boom"));
+            })
+        }));
+        let payload = out.expect_err("block_on re-raises main's panic");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"main boom"), "{kind}");
+        assert!(done.load(Ordering::SeqCst), "{kind}: panic re-raised before the thread ended");
+    }
+}
+
+/// python-semantics §2 step 3: the main thread is marked done before the
+/// non-daemon threads are joined, so a thread joining main_thread() wakes
+/// (Python prints "end of main" then "end of thread") instead of
+/// deadlocking shutdown.
+#[test]
+fn thread_joining_main_thread() {
+    let _s = serial();
+    for kind in kinds() {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let o = order.clone();
+        within(Duration::from_secs(30), move || {
+            support::run_with(kind, move || async move {
+                let o2 = o.clone();
+                Thread::new(move || async move {
+                    let main = main_thread();
+                    main.join().await.unwrap();
+                    assert!(!main.is_alive());
+                    o2.lock().unwrap().push("end of thread");
+                })
+                .start()
+                .unwrap();
+                sleep(Duration::from_millis(5)).await;
+                o.lock().unwrap().push("end of main");
+            });
+        });
+        assert_eq!(*order.lock().unwrap(), ["end of main", "end of thread"], "{kind}");
+    }
+}
+
+/// Scenario 84: during shutdown (a daemon's destructor), current_thread()
+/// still answers and enumerate() still lists main.
+#[test]
+fn registry_during_shutdown() {
+    let _s = serial();
+    let seen = Arc::new(Mutex::new(None));
+    let s = seen.clone();
+    struct Look(Arc<Mutex<Option<(bool, bool)>>>);
+    impl Drop for Look {
+        fn drop(&mut self) {
+            let main = main_thread();
+            *self.0.lock().unwrap() = Some((enumerate().contains(&main), current_thread().name().starts_with("Thread-")));
+        }
+    }
+    support::run_with("green_n", move || async move {
+        Thread::builder()
+            .daemon(true)
+            .build(move || async move {
+                let _l = Look(s);
+                std::future::pending::<()>().await;
+            })
+            .start()
+            .unwrap();
+        sleep(Duration::from_millis(5)).await;
+    });
+    assert_eq!(*seen.lock().unwrap(), Some((true, true)));
+}
+
+/// §10.18: the main future need not be Send; run() returns its output.
+#[test]
+fn non_send_main_and_run() {
+    let _s = serial();
+    let v = greenthread::run(async {
+        let rc = std::rc::Rc::new(5);
+        sleep(Duration::from_millis(1)).await;
+        let h = spawn(async { 2 });
+        *rc + h.await.unwrap()
+    });
+    assert_eq!(v, 7);
+}
+
+fn os_threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
+}
+
+/// Waits (up to 10 s) for the OS thread count to drop to `limit` or less.
+fn settle(limit: usize) -> usize {
+    let start = Instant::now();
+    loop {
+        let n = os_threads();
+        if n <= limit || start.elapsed() > Duration::from_secs(10) {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// SPEC §9: building and dropping many runtimes (each with workers and
+/// threads, and daemon threads left running) leaks no OS threads.
+#[test]
+#[cfg(target_os = "linux")]
+fn many_runtimes_no_thread_leak() {
+    let _s = serial();
+    // Warm up the process-wide pieces (driver thread).
+    support::run_with("green_1", || async { sleep(Duration::from_millis(1)).await });
+    let before = settle(0);
+    for i in 0..150 {
+        let mode = if i % 3 == 0 { Mode::OsThreads } else { Mode::Green };
+        let rt = Runtime::builder().mode(mode).workers(2).gil(i % 5 == 0).build().unwrap();
+        rt.block_on(async {
+            let h = spawn(async { sleep(Duration::from_millis(1)).await });
+            Thread::builder()
+                .daemon(true)
+                .build(|| async { sleep(Duration::from_secs(3600)).await })
+                .start()
+                .unwrap();
+            h.await.unwrap();
+        });
+        drop(rt);
+    }
+    // Runtimes dropped without ever calling block_on too.
+    for _ in 0..50 {
+        drop(Runtime::builder().workers(2).build().unwrap());
+    }
+    let after = settle(before + 4);
+    assert!(after <= before + 4, "OS threads: {before} before, {after} after 200 runtimes");
+}
