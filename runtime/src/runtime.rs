@@ -10,12 +10,12 @@
 //!    returns, as in Python), then join every non-daemon thread,
 //!    repeatedly, until none is left (threads started meanwhile are waited
 //!    for too).
-//! 2. Set `shutting_down`: from now on `start()` fails with
-//!    `ThreadError::ShuttingDown`. Wait for starts already past the check
-//!    (`starting`), then join the non-daemon threads once more.
+//! 2. Close the registry: from now on `start()` fails with
+//!    `ThreadError::ShuttingDown` (a start either registered before the
+//!    close or sees it). Join the non-daemon threads once more.
 //! 3. Cancel every remaining (daemon) thread: its wrapper drops the target
 //!    (destructors run, guards release) and ends the thread. Wait until every
-//!    task has been dropped, at most [`DAEMON_DROP_GRACE`] — a daemon stuck in
+//!    thread has left the registry (its target dropped), at most [`DAEMON_DROP_GRACE`] — a daemon stuck in
 //!    a loop that never awaits is abandoned, as Python abandons daemons.
 //! 4. Mark the main thread stopped, drop its `Local` values, and return the
 //!    main future's output (or resume its panic).
@@ -26,18 +26,16 @@ use std::future::Future;
 use std::io;
 use std::panic::resume_unwind;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
-
-use event_listener::{Event, Listener};
 
 use crate::executor::Executor;
 use crate::gil::{self, Gil};
 use crate::park;
 use crate::thread::task::{Ended, ThreadExit, ThreadTask};
 use crate::thread::{
-    self, hooks_install, registry::Registry, Kind, Thread, ThreadError, STARTED, STOPPED,
+    self, hooks_install, registry::Registry, Kind, Thread, ThreadError, INITIAL, STARTED, STOPPED,
 };
 
 /// How long shutdown waits for cancelled daemon threads to drop their
@@ -384,14 +382,9 @@ pub(crate) struct RtInner {
     pub(crate) registry: Registry,
     /// The main thread.
     pub(crate) main: Thread,
-    /// Set when `start()` must fail.
+    /// Set when `start()` must fail (a fast check; the registry's `close`
+    /// is the authoritative one).
     shutting_down: AtomicBool,
-    /// Starts past the `shutting_down` check but not yet registered.
-    starting: AtomicUsize,
-    /// Thread wrappers not yet dropped.
-    live: AtomicUsize,
-    /// Notified when `live` reaches zero.
-    live_zero: Event,
     /// Whether this is the process-wide runtime.
     is_global: bool,
 }
@@ -408,9 +401,6 @@ impl RtInner {
             registry: Registry::new(),
             main,
             shutting_down: AtomicBool::new(false),
-            starting: AtomicUsize::new(0),
-            live: AtomicUsize::new(0),
-            live_zero: Event::new(),
             is_global,
         });
         rt.registry.insert(&rt.main);
@@ -442,17 +432,15 @@ impl RtInner {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.starting.fetch_add(1, Ordering::SeqCst);
-        if self.shutting_down.load(Ordering::SeqCst) {
-            self.starting.fetch_sub(1, Ordering::SeqCst);
-            return Err(ThreadError::ShuttingDown);
-        }
         let inner = &thread.inner;
         inner.ident.store(thread::next_ident(), Ordering::Relaxed);
         inner.state.store(STARTED, Ordering::Release);
-        self.registry.insert(thread);
+        if !self.registry.insert_if_open(thread) {
+            inner.ident.store(0, Ordering::Relaxed);
+            inner.state.store(INITIAL, Ordering::Release);
+            return Err(ThreadError::ShuttingDown);
+        }
         hooks_install(thread);
-        self.starting.fetch_sub(1, Ordering::SeqCst);
         let task = ThreadTask::new(thread.clone(), self.clone(), fut, report);
         match self.mode {
             Mode::Green => match self.executor() {
@@ -467,27 +455,15 @@ impl RtInner {
         self.shutting_down.load(Ordering::SeqCst)
     }
 
-    pub(crate) fn task_created(&self) {
-        self.live.fetch_add(1, Ordering::SeqCst);
-    }
-
-    pub(crate) fn task_dropped(&self) {
-        if self.live.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.live_zero.notify(usize::MAX);
-        }
-    }
-
-    /// Waits until every thread wrapper has been dropped, or `grace` passes.
-    fn wait_tasks_dropped(&self, grace: Duration) {
+    /// Waits until every thread but the main one has left the registry —
+    /// which a thread does only after its target has been dropped — or
+    /// `grace` passes.
+    fn wait_threads_gone(&self, grace: Duration) {
         let deadline = Instant::now() + grace;
-        while self.live.load(Ordering::SeqCst) != 0 {
-            let l = self.live_zero.listen();
-            if self.live.load(Ordering::SeqCst) == 0 {
-                break;
-            }
-            if l.wait_deadline(deadline).is_none() && Instant::now() >= deadline {
-                break;
-            }
+        let mut pause = Duration::from_micros(50);
+        while self.registry.len() > 1 && Instant::now() < deadline {
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(5));
         }
     }
 
@@ -509,15 +485,13 @@ impl RtInner {
         self.begin_shutdown();
         self.join_non_daemon();
         self.cancel_all();
-        self.wait_tasks_dropped(DAEMON_DROP_GRACE);
+        self.wait_threads_gone(DAEMON_DROP_GRACE);
         self.stop_main();
     }
 
     fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
-        while self.starting.load(Ordering::SeqCst) != 0 {
-            std::thread::yield_now();
-        }
+        self.registry.close();
     }
 
     fn cancel_all(&self) {
@@ -545,7 +519,7 @@ impl RtInner {
         if !self.shutting_down.load(Ordering::SeqCst) {
             self.begin_shutdown();
             self.cancel_all();
-            self.wait_tasks_dropped(DAEMON_DROP_GRACE);
+            self.wait_threads_gone(DAEMON_DROP_GRACE);
             self.stop_main();
         }
         if let Some(exec) = self.exec.get() {

@@ -93,9 +93,10 @@ where
     }
 }
 
-/// A boxed, not yet started target.
+/// A thread's body, boxed. A target becomes one at construction: an
+/// `async` block that calls `Target::run` on its first poll, so the target
+/// and the future it returns share one allocation.
 pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-type BoxTarget = Box<dyn FnOnce() -> BoxFuture + Send + 'static>;
 
 /// The Python class a thread shows in its `Display`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,8 +122,27 @@ static NAME_COUNTER: AtomicU64 = AtomicU64::new(1);
 /// The process-wide ident counter (never 0; never reused).
 static IDENT_COUNTER: AtomicU64 = AtomicU64::new(1);
 
+/// Idents an OS thread takes from `IDENT_COUNTER` at a time, so starting
+/// threads on several workers does not bounce one cache line between them.
+/// Idents stay unique and increase in start order within each OS thread.
+const IDENT_BLOCK: u64 = 256;
+
 pub(crate) fn next_ident() -> u64 {
-    IDENT_COUNTER.fetch_add(1, Ordering::Relaxed)
+    thread_local! {
+        /// The next ident of this OS thread's block, and the block's end.
+        static BLOCK: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+    }
+    BLOCK
+        .try_with(|b| {
+            let (mut next, mut end) = b.get();
+            if next == end {
+                next = IDENT_COUNTER.fetch_add(IDENT_BLOCK, Ordering::Relaxed);
+                end = next + IDENT_BLOCK;
+            }
+            b.set((next + 1, end));
+            next
+        })
+        .unwrap_or_else(|_| IDENT_COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// The shared state of one thread.
@@ -146,7 +166,7 @@ pub(crate) struct ThreadInner {
     /// Notified when the thread is marked `STOPPED`.
     pub(crate) done: Event,
     /// The target, until `start()` takes it.
-    target: Mutex<Option<BoxTarget>>,
+    target: Mutex<Option<BoxFuture>>,
     /// The task's waker, so shutdown can wake it to be cancelled.
     pub(crate) waker: Mutex<Option<Waker>>,
     /// `Local` values: (key, value).
@@ -218,7 +238,7 @@ impl ThreadBuilder {
 
     /// Creates the (not yet started) thread.
     pub fn build(self, target: impl Target) -> Thread {
-        let boxed: BoxTarget = Box::new(move || Box::pin(target.run()) as BoxFuture);
+        let boxed: BoxFuture = Box::pin(async move { target.run().await });
         self.build_inner(Kind::Thread, Some(boxed))
     }
 
@@ -233,8 +253,8 @@ impl ThreadBuilder {
         spawn::spawn_thread(thread, future)
     }
 
-    pub(crate) fn build_inner(self, kind: Kind, target: Option<BoxTarget>) -> Thread {
-        let daemon = self.daemon.unwrap_or_else(|| current_thread().is_daemon());
+    pub(crate) fn build_inner(self, kind: Kind, target: Option<BoxFuture>) -> Thread {
+        let daemon = self.daemon.unwrap_or_else(current_is_daemon);
         let auto_n = match &self.name {
             Some(_) => 0,
             None => NAME_COUNTER.fetch_add(1, Ordering::Relaxed),
@@ -260,7 +280,7 @@ impl Thread {
         name: Option<String>,
         auto_n: u64,
         daemon: bool,
-        target: Option<BoxTarget>,
+        target: Option<BoxFuture>,
     ) -> Thread {
         Thread {
             inner: Arc::new(ThreadInner {
@@ -340,10 +360,7 @@ impl Thread {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        match target {
-            Some(t) => Ok(t()),
-            None => Err(ThreadError::AlreadyStarted),
-        }
+        target.ok_or(ThreadError::AlreadyStarted)
     }
 
     /// Waits until the thread ends (Python's `join()`); a switch point.
@@ -515,6 +532,12 @@ impl fmt::Debug for Thread {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
     }
+}
+
+/// Whether the calling thread is a daemon (what new threads inherit).
+fn current_is_daemon() -> bool {
+    context::with_thread(|t| t.map(|t| t.daemon.load(Ordering::Relaxed)))
+        .unwrap_or_else(|| current_thread().is_daemon())
 }
 
 /// The calling thread (Python's `current_thread()`): the green thread being

@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use super::{Kind, Thread, STOPPED};
@@ -17,15 +17,18 @@ const SHARDS: usize = 16;
 /// The alive threads of one runtime, by ident.
 #[derive(Debug)]
 pub(crate) struct Registry {
+    /// Threads by ident, sharded by the ident's low bits.
     shards: Box<[Mutex<HashMap<u64, Thread>>]>,
-    len: AtomicUsize,
+    /// Set by `close` while holding every shard lock, read under one: a
+    /// start either registers before the close or sees it.
+    closed: AtomicBool,
 }
 
 impl Registry {
     pub(crate) fn new() -> Registry {
         Registry {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            len: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -35,24 +38,49 @@ impl Registry {
             .unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Registers a thread regardless of `close` (main and dummy threads).
     pub(crate) fn insert(&self, t: &Thread) {
         let ident = t.inner.ident.load(Ordering::Relaxed);
-        if self.shard(ident).insert(ident, t.clone()).is_none() {
-            self.len.fetch_add(1, Ordering::Relaxed);
+        self.shard(ident).insert(ident, t.clone());
+    }
+
+    /// Registers a starting thread unless the registry is closed; returns
+    /// whether it did.
+    pub(crate) fn insert_if_open(&self, t: &Thread) -> bool {
+        let ident = t.inner.ident.load(Ordering::Relaxed);
+        let mut shard = self.shard(ident);
+        if self.closed.load(Ordering::Relaxed) {
+            return false;
         }
+        shard.insert(ident, t.clone());
+        true
+    }
+
+    /// Refuses every later `insert_if_open`. Taking every shard lock orders
+    /// the close after each start already registered and before any later.
+    pub(crate) fn close(&self) {
+        let guards: Vec<_> = self
+            .shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
+            .collect();
+        self.closed.store(true, Ordering::Relaxed);
+        drop(guards);
     }
 
     pub(crate) fn remove(&self, t: &Thread) {
         let ident = t.inner.ident.load(Ordering::Relaxed);
         let removed = self.shard(ident).remove(&ident);
-        if removed.is_some() {
-            self.len.fetch_sub(1, Ordering::Relaxed);
-        }
-        drop(removed);
+        drop(removed); // may drop the last handle: not under the lock
     }
 
+    /// The number of alive threads (summed over the shards: `active_count`
+    /// is rare, starts and ends are not).
     pub(crate) fn len(&self) -> usize {
-        self.len.load(Ordering::Relaxed)
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
     }
 
     /// The alive threads in start (ident) order.

@@ -79,7 +79,6 @@ pub(crate) struct ThreadTask<F> {
 
 impl<F: Future> ThreadTask<F> {
     pub(crate) fn new(thread: Thread, rt: Arc<RtInner>, fut: F, report: bool) -> ThreadTask<F> {
-        rt.task_created();
         ThreadTask {
             thread,
             rt,
@@ -215,6 +214,5 @@ impl<F> Drop for ThreadTask<F> {
         if let Some(gil) = &self.rt.gil {
             gil.forget(self.thread.inner.ident.load(Ordering::Relaxed));
         }
-        self.rt.task_dropped();
     }
 }

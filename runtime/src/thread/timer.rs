@@ -51,19 +51,17 @@ impl Timer {
             changed: Event::new(),
         });
         let s = shared.clone();
-        let body = move || -> BoxFuture {
-            Box::pin(async move {
-                let mut sleep = crate::time::sleep(interval);
-                let cancelled = || s.cancelled.load(Ordering::Acquire);
-                if crate::time::wait_event(&s.changed, cancelled, &mut sleep).await {
-                    return;
-                }
-                if !s.cancelled.load(Ordering::Acquire) {
-                    target.run().await;
-                }
-            })
-        };
-        let thread = ThreadBuilder::default().build_inner(Kind::Timer, Some(Box::new(body)));
+        let body: BoxFuture = Box::pin(async move {
+            let mut sleep = crate::time::sleep(interval);
+            let cancelled = || s.cancelled.load(Ordering::Acquire);
+            if crate::time::wait_event(&s.changed, cancelled, &mut sleep).await {
+                return;
+            }
+            if !s.cancelled.load(Ordering::Acquire) {
+                target.run().await;
+            }
+        });
+        let thread = ThreadBuilder::default().build_inner(Kind::Timer, Some(body));
         Timer { thread, shared }
     }
 
