@@ -15,8 +15,9 @@
 //!   while running goes to the LIFO slot — it runs next, on a warm cache —
 //!   and the task it displaces goes to the back of the local queue;
 //! - a task that woke itself while running (`yield_now`, an exhausted
-//!   cooperative budget) goes to the back of the local queue, never the LIFO
-//!   slot, so yielding really lets the others run;
+//!   cooperative budget) goes to the back of the local queue — or of the
+//!   injector if tasks wait there — never the LIFO slot, so yielding really
+//!   lets the others run;
 //! - anywhere else it goes to the injector.
 //!
 //! The LIFO slot may be used [`MAX_LIFO_POLLS`] times in a row; then its task
@@ -220,7 +221,14 @@ impl Shared {
         let cx = unsafe { ptr.as_ref() };
         match cx {
             Some(cx) if std::ptr::eq(cx.shared, Arc::as_ptr(self)) => {
-                if yielded {
+                if yielded && !self.injector.is_empty() {
+                    // Threads woken from outside wait in the injector, which
+                    // the worker checks only every `GLOBAL_POLL_INTERVAL`
+                    // tasks: queue behind them, or a yield loop would run up
+                    // to 61 times before they do.
+                    let _ = self.injector.push(runnable);
+                    self.idle.notify_one(self);
+                } else if yielded {
                     self.push_local(cx.index, runnable);
                 } else {
                     let prev = cx.lifo.borrow_mut().replace(runnable);
