@@ -397,3 +397,108 @@ fn budget_lets_others_run_on_an_always_ready_socket() {
         );
     });
 }
+
+/// A waker counting its wakes.
+struct CountingWaker(AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Polled by hand: 100 pending `accept`s on one listener; one connection
+/// wakes exactly one of them (no thundering herd); when the woken one
+/// accepts while another connection is pending, the next waiter is woken
+/// (baton); a woken waiter dropped without looking hands its wakeup on.
+#[test]
+fn accept_wakes_one_waiter_at_a_time() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let counters: Vec<Arc<CountingWaker>> = (0..100)
+        .map(|_| Arc::new(CountingWaker(AtomicUsize::new(0))))
+        .collect();
+    let wakers: Vec<Waker> = counters.iter().map(|c| Waker::from(c.clone())).collect();
+    let mut futs: Vec<Option<std::pin::Pin<Box<_>>>> = (0..100)
+        .map(|_| Some(Box::pin(listener.accept())))
+        .collect();
+    for (f, w) in futs.iter_mut().zip(&wakers) {
+        let r = f
+            .as_mut()
+            .unwrap()
+            .as_mut()
+            .poll(&mut Context::from_waker(w));
+        assert!(r.is_pending());
+    }
+    let wakes = || {
+        counters
+            .iter()
+            .map(|c| c.0.load(Ordering::SeqCst))
+            .collect::<Vec<_>>()
+    };
+    let woken = |expect: usize| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let w = wakes();
+            let total: usize = w.iter().sum();
+            if total >= expect || Instant::now() > deadline {
+                std::thread::sleep(Duration::from_millis(30)); // any extra wakes?
+                return wakes();
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    };
+
+    // One connection: exactly one waiter woken, the first.
+    let c1 = std::net::TcpStream::connect(addr).unwrap();
+    let w = woken(1);
+    assert_eq!(w.iter().sum::<usize>(), 1, "{w:?}");
+    assert_eq!(w[0], 1);
+
+    // A second connection while the woken one has not looked: nobody else.
+    let c2 = std::net::TcpStream::connect(addr).unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(wakes().iter().sum::<usize>(), 1);
+
+    // The woken one accepts; readiness remains (c2 pending): the baton goes
+    // to waiter 1.
+    let r = futs[0]
+        .as_mut()
+        .unwrap()
+        .as_mut()
+        .poll(&mut Context::from_waker(&wakers[0]));
+    assert!(matches!(r, Poll::Ready(Ok(_))));
+    futs[0] = None;
+    let w = woken(2);
+    assert_eq!((w[1], w.iter().sum::<usize>()), (1, 2), "{w:?}");
+
+    // Waiter 1 is dropped without looking: its wakeup goes to waiter 2.
+    futs[1] = None;
+    let w = woken(3);
+    assert_eq!((w[2], w.iter().sum::<usize>()), (1, 3), "{w:?}");
+    let r = futs[2]
+        .as_mut()
+        .unwrap()
+        .as_mut()
+        .poll(&mut Context::from_waker(&wakers[2]));
+    assert!(matches!(r, Poll::Ready(Ok(_))));
+    futs[2] = None;
+
+    // Nothing pending now: waiter 3 may get one spurious baton wake, finds
+    // nothing, and waits again; nobody else is woken.
+    std::thread::sleep(Duration::from_millis(30));
+    let w = wakes();
+    assert!(w[3] <= 1 && w[4..].iter().all(|&n| n == 0), "{w:?}");
+    if w[3] == 1 {
+        let r = futs[3]
+            .as_mut()
+            .unwrap()
+            .as_mut()
+            .poll(&mut Context::from_waker(&wakers[3]));
+        assert!(r.is_pending());
+    }
+    drop((c1, c2));
+}
