@@ -27,9 +27,18 @@ fn expect_invalid(var: &str, value: &str) {
     clear();
     std::env::set_var(var, value);
     let err = Runtime::new().expect_err(&format!("{var}={value:?} must be rejected"));
-    assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{var}={value:?}: {err}");
-    assert!(err.to_string().contains(var), "{var}={value:?}: message {err:?} does not name it");
-    let err = Runtime::builder().build().expect_err("the builder reads the environment too");
+    assert_eq!(
+        err.kind(),
+        io::ErrorKind::InvalidInput,
+        "{var}={value:?}: {err}"
+    );
+    assert!(
+        err.to_string().contains(var),
+        "{var}={value:?}: message {err:?} does not name it"
+    );
+    let err = Runtime::builder()
+        .build()
+        .expect_err("the builder reads the environment too");
     assert!(err.to_string().contains(var));
     // run() panics with a message naming the variable.
     let payload = std::panic::catch_unwind(|| greenthread::run(async {}))
@@ -39,7 +48,10 @@ fn expect_invalid(var: &str, value: &str) {
         .cloned()
         .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default();
-    assert!(msg.contains(var), "run()'s panic {msg:?} does not name {var}");
+    assert!(
+        msg.contains(var),
+        "run()'s panic {msg:?} does not name {var}"
+    );
 }
 
 #[test]
@@ -72,14 +84,20 @@ fn environment_overrides() {
         let h = greenthread::spawn(async { std::thread::current().name().map(String::from) });
         h.await.unwrap()
     });
-    assert!(native.unwrap().starts_with("Thread-"), "a Thread on its own named OS thread");
+    assert!(
+        native.unwrap().starts_with("Thread-"),
+        "a Thread on its own named OS thread"
+    );
     drop(rt);
 
     clear();
     std::env::set_var("GREENTHREAD_MODE", "green");
     std::env::set_var("GREENTHREAD_WORKERS", "3");
     let rt = Runtime::new().unwrap();
-    assert_eq!((rt.mode(), rt.workers(), rt.gil_enabled()), (Mode::Green, 3, false));
+    assert_eq!(
+        (rt.mode(), rt.workers(), rt.gil_enabled()),
+        (Mode::Green, 3, false)
+    );
     drop(rt);
 
     clear();
@@ -87,8 +105,12 @@ fn environment_overrides() {
     std::env::set_var("GREENTHREAD_SWITCH_INTERVAL_MS", "7");
     let rt = Runtime::new().unwrap();
     assert!(rt.gil_enabled());
-    let (enabled, interval) =
-        rt.block_on(async { (greenthread::gil::enabled(), greenthread::gil::switch_interval()) });
+    let (enabled, interval) = rt.block_on(async {
+        (
+            greenthread::gil::enabled(),
+            greenthread::gil::switch_interval(),
+        )
+    });
     assert!(enabled);
     assert_eq!(interval, Duration::from_millis(7));
     drop(rt);
@@ -119,8 +141,14 @@ fn environment_overrides() {
         .switch_interval(Duration::from_millis(9))
         .build()
         .unwrap();
-    assert_eq!((rt.mode(), rt.workers(), rt.gil_enabled()), (Mode::Green, 2, true));
-    assert_eq!(rt.block_on(async { greenthread::gil::switch_interval() }), Duration::from_millis(9));
+    assert_eq!(
+        (rt.mode(), rt.workers(), rt.gil_enabled()),
+        (Mode::Green, 2, true)
+    );
+    assert_eq!(
+        rt.block_on(async { greenthread::gil::switch_interval() }),
+        Duration::from_millis(9)
+    );
     drop(rt);
     clear();
     std::env::set_var("GREENTHREAD_MODE", "green");
@@ -135,7 +163,11 @@ fn environment_overrides() {
         io::ErrorKind::InvalidInput
     );
     assert_eq!(
-        Runtime::builder().switch_interval(Duration::ZERO).build().unwrap_err().kind(),
+        Runtime::builder()
+            .switch_interval(Duration::ZERO)
+            .build()
+            .unwrap_err()
+            .kind(),
         io::ErrorKind::InvalidInput
     );
 }

@@ -21,7 +21,12 @@ type Spin = Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sy
 /// Runs, on one worker, a spinner doing `step` until a sleeper (10 ms
 /// sleep) has run, and checks that the sleeper ran within the deadline.
 fn sleeper_not_starved(what: &str, gil: bool, step: Spin) {
-    let rt = Runtime::builder().mode(Mode::Green).workers(1).gil(gil).build().unwrap();
+    let rt = Runtime::builder()
+        .mode(Mode::Green)
+        .workers(1)
+        .gil(gil)
+        .build()
+        .unwrap();
     rt.block_on(async {
         let slept = Arc::new(AtomicBool::new(false));
         let spins = Arc::new(AtomicUsize::new(0));
@@ -50,7 +55,10 @@ fn sleeper_not_starved(what: &str, gil: bool, step: Spin) {
         );
         spinner.join_timeout(Duration::from_secs(20)).await.unwrap();
         assert!(!spinner.is_alive(), "{what}: spinner did not stop");
-        assert!(spins.load(Ordering::Relaxed) > 0, "{what}: the spinner never ran");
+        assert!(
+            spins.load(Ordering::Relaxed) > 0,
+            "{what}: the spinner never ran"
+        );
     });
 }
 
@@ -61,7 +69,10 @@ fn spins() -> Vec<(&'static str, Spin)> {
     let queue: Queue<u32> = Queue::new(0);
     queue.put_nowait(1).unwrap();
     vec![
-        ("yield_now", Box::new(|| Box::pin(yield_now()) as Pin<Box<dyn Future<Output = ()> + Send>>) as Spin),
+        (
+            "yield_now",
+            Box::new(|| Box::pin(yield_now()) as Pin<Box<dyn Future<Output = ()> + Send>>) as Spin,
+        ),
         ("checkpoint", Box::new(|| Box::pin(checkpoint()))),
         (
             "Event::wait (always set)",
@@ -114,7 +125,11 @@ fn always_ready_work_cannot_starve_a_sleeper_gil() {
 /// row while the others wait).
 #[test]
 fn yield_now_round_robin() {
-    let rt = Runtime::builder().mode(Mode::Green).workers(1).build().unwrap();
+    let rt = Runtime::builder()
+        .mode(Mode::Green)
+        .workers(1)
+        .build()
+        .unwrap();
     let log = rt.block_on(async {
         let log = Arc::new(Mutex::new(Vec::new()));
         let go = Event::new();
@@ -148,7 +163,10 @@ fn yield_now_round_robin() {
     let mut prev = None;
     let mut remaining = [50usize; 3];
     for &id in &log {
-        let others_busy = remaining.iter().enumerate().any(|(i, &r)| i != id as usize && r > 0);
+        let others_busy = remaining
+            .iter()
+            .enumerate()
+            .any(|(i, &r)| i != id as usize && r > 0);
         run = if prev == Some(id) { run + 1 } else { 1 };
         if others_busy {
             longest = longest.max(run);
@@ -156,14 +174,21 @@ fn yield_now_round_robin() {
         remaining[id as usize] -= 1;
         prev = Some(id);
     }
-    assert!(longest <= 2, "a yielding thread ran {longest} times in a row: {log:?}");
+    assert!(
+        longest <= 2,
+        "a yielding thread ran {longest} times in a row: {log:?}"
+    );
 }
 
 /// Two threads waking each other in a ping-pong cannot keep a third,
 /// runnable thread off the single worker (the LIFO slot is capped).
 #[test]
 fn ping_pong_does_not_starve_others() {
-    let rt = Runtime::builder().mode(Mode::Green).workers(1).build().unwrap();
+    let rt = Runtime::builder()
+        .mode(Mode::Green)
+        .workers(1)
+        .build()
+        .unwrap();
     rt.block_on(async {
         let stop = Arc::new(AtomicBool::new(false));
         let ping: Queue<u32> = Queue::new(0);
@@ -191,6 +216,9 @@ fn ping_pong_does_not_starve_others() {
         });
         third.start().unwrap();
         third.join_timeout(Duration::from_secs(20)).await.unwrap();
-        assert!(!third.is_alive(), "the ping-pong pair starved a runnable thread");
+        assert!(
+            !third.is_alive(),
+            "the ping-pong pair starved a runnable thread"
+        );
     });
 }

@@ -26,9 +26,32 @@ const SPIN_LIMIT: Duration = Duration::from_secs(10);
 
 fn gil_runtimes() -> Vec<(&'static str, Runtime)> {
     vec![
-        ("green_2", Runtime::builder().mode(Mode::Green).workers(2).gil(true).build().unwrap()),
-        ("green_4", Runtime::builder().mode(Mode::Green).workers(4).gil(true).build().unwrap()),
-        ("os", Runtime::builder().mode(Mode::OsThreads).gil(true).build().unwrap()),
+        (
+            "green_2",
+            Runtime::builder()
+                .mode(Mode::Green)
+                .workers(2)
+                .gil(true)
+                .build()
+                .unwrap(),
+        ),
+        (
+            "green_4",
+            Runtime::builder()
+                .mode(Mode::Green)
+                .workers(4)
+                .gil(true)
+                .build()
+                .unwrap(),
+        ),
+        (
+            "os",
+            Runtime::builder()
+                .mode(Mode::OsThreads)
+                .gil(true)
+                .build()
+                .unwrap(),
+        ),
     ]
 }
 
@@ -57,8 +80,12 @@ fn cpu_bound_threads_never_overlap() {
             let trace = Arc::new(Mutex::new(Vec::new()));
             let threads: Vec<Thread> = (0..4usize)
                 .map(|id| {
-                    let (inside, overlaps, finished, trace) =
-                        (inside.clone(), overlaps.clone(), finished.clone(), trace.clone());
+                    let (inside, overlaps, finished, trace) = (
+                        inside.clone(),
+                        overlaps.clone(),
+                        finished.clone(),
+                        trace.clone(),
+                    );
                     Thread::new(move || async move {
                         let start = Instant::now();
                         let mut i = 0u64;
@@ -88,12 +115,25 @@ fn cpu_bound_threads_never_overlap() {
             let trace = trace.lock().unwrap();
             // Turns: how often the running thread changed in the trace.
             let changes = trace.windows(2).filter(|w| w[0] != w[1]).count();
-            (overlaps.load(Ordering::SeqCst), finished.load(Ordering::SeqCst), changes)
+            (
+                overlaps.load(Ordering::SeqCst),
+                finished.load(Ordering::SeqCst),
+                changes,
+            )
         });
-        assert_eq!(overlaps, 0, "{kind}: CPU-bound threads overlapped under the GIL");
+        assert_eq!(
+            overlaps, 0,
+            "{kind}: CPU-bound threads overlapped under the GIL"
+        );
         assert_eq!(finished, 4, "{kind}");
-        assert!(interleaved >= 4, "{kind}: the threads did not take turns ({interleaved})");
-        assert!(rt.gil_switches() > switches_before, "{kind}: the GIL never changed hands");
+        assert!(
+            interleaved >= 4,
+            "{kind}: the threads did not take turns ({interleaved})"
+        );
+        assert!(
+            rt.gil_switches() > switches_before,
+            "{kind}: the GIL never changed hands"
+        );
     }
 }
 
@@ -116,7 +156,10 @@ fn sleeping_threads_overlap() {
             start.elapsed()
         });
         assert!(dt >= Duration::from_millis(200), "{kind}");
-        assert!(dt < Duration::from_secs(2), "{kind}: sleeps did not overlap under the GIL: {dt:?}");
+        assert!(
+            dt < Duration::from_secs(2),
+            "{kind}: sleeps did not overlap under the GIL: {dt:?}"
+        );
     }
 }
 
@@ -192,14 +235,19 @@ fn new_thread_gets_the_gil() {
             let mut worst = Duration::ZERO;
             for _ in 0..10 {
                 let start = Instant::now();
-                let started = greenthread::spawn(async move { start.elapsed() }).await.unwrap();
+                let started = greenthread::spawn(async move { start.elapsed() })
+                    .await
+                    .unwrap();
                 worst = worst.max(started);
             }
             stop.store(true, Ordering::SeqCst);
             hog.join().await.unwrap();
             worst
         });
-        assert!(waited < Duration::from_millis(250), "{kind}: waited {waited:?} for the GIL");
+        assert!(
+            waited < Duration::from_millis(250),
+            "{kind}: waited {waited:?} for the GIL"
+        );
     }
 }
 
@@ -214,16 +262,30 @@ fn switch_interval_setting() {
     assert!(!off.block_on(async { gil::enabled() }));
     assert!(!off.gil_enabled());
     drop(off);
-    let rt = Runtime::builder().workers(1).gil(true).switch_interval(Duration::from_millis(3)).build().unwrap();
+    let rt = Runtime::builder()
+        .workers(1)
+        .gil(true)
+        .switch_interval(Duration::from_millis(3))
+        .build()
+        .unwrap();
     let (enabled, own) = rt.block_on(async {
-        let own = greenthread::spawn(async { gil::switch_interval() }).await.unwrap();
+        let own = greenthread::spawn(async { gil::switch_interval() })
+            .await
+            .unwrap();
         (gil::enabled(), own)
     });
     assert!(enabled);
     assert_eq!(own, Duration::from_millis(3));
     assert!(gil::set_switch_interval(Duration::from_nanos(1)).is_ok());
-    assert!(gil::set_switch_interval(Duration::MAX).is_ok(), "huge values never panic");
+    assert!(
+        gil::set_switch_interval(Duration::MAX).is_ok(),
+        "huge values never panic"
+    );
     gil::set_switch_interval(gil::DEFAULT_SWITCH_INTERVAL).unwrap();
     assert_eq!(gil::switch_interval(), Duration::from_millis(5));
-    assert!(Runtime::builder().gil(true).switch_interval(Duration::ZERO).build().is_err());
+    assert!(Runtime::builder()
+        .gil(true)
+        .switch_interval(Duration::ZERO)
+        .build()
+        .is_err());
 }

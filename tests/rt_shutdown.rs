@@ -120,9 +120,15 @@ fn daemon_futures_dropped() {
                 .unwrap();
             sleep(Duration::from_millis(5)).await;
         });
-        assert!(dropped.load(Ordering::SeqCst), "{kind}: daemon future not dropped");
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "{kind}: daemon future not dropped"
+        );
         assert!(!ran_after.load(Ordering::SeqCst));
-        assert!(start.elapsed() < Duration::from_secs(30), "{kind}: exit delayed");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{kind}: exit delayed"
+        );
     }
 }
 
@@ -175,10 +181,15 @@ fn start_after_return_fails() {
         let rt = support::builder_for(kind).build().unwrap();
         let ran = Arc::new(AtomicBool::new(false));
         let r = ran.clone();
-        let t = rt.block_on(async move { Thread::new(move || async move { r.store(true, Ordering::SeqCst) }) });
+        let t = rt.block_on(async move {
+            Thread::new(move || async move { r.store(true, Ordering::SeqCst) })
+        });
         assert_eq!(t.start(), Err(ThreadError::ShuttingDown), "{kind}");
         std::thread::sleep(Duration::from_millis(20));
-        assert!(!ran.load(Ordering::SeqCst), "{kind}: target ran after shutdown");
+        assert!(
+            !ran.load(Ordering::SeqCst),
+            "{kind}: target ran after shutdown"
+        );
     }
 }
 
@@ -202,7 +213,10 @@ fn main_panic_after_non_daemon() {
         }));
         let payload = out.expect_err("block_on re-raises main's panic");
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"main boom"), "{kind}");
-        assert!(done.load(Ordering::SeqCst), "{kind}: panic re-raised before the thread ended");
+        assert!(
+            done.load(Ordering::SeqCst),
+            "{kind}: panic re-raised before the thread ended"
+        );
     }
 }
 
@@ -231,7 +245,11 @@ fn thread_joining_main_thread() {
                 o.lock().unwrap().push("end of main");
             });
         });
-        assert_eq!(*order.lock().unwrap(), ["end of main", "end of thread"], "{kind}");
+        assert_eq!(
+            *order.lock().unwrap(),
+            ["end of main", "end of thread"],
+            "{kind}"
+        );
     }
 }
 
@@ -246,7 +264,10 @@ fn registry_during_shutdown() {
     impl Drop for Look {
         fn drop(&mut self) {
             let main = main_thread();
-            *self.0.lock().unwrap() = Some((enumerate().contains(&main), current_thread().name().starts_with("Thread-")));
+            *self.0.lock().unwrap() = Some((
+                enumerate().contains(&main),
+                current_thread().name().starts_with("Thread-"),
+            ));
         }
     }
     support::run_with("green_n", move || async move {
@@ -277,7 +298,9 @@ fn non_send_main_and_run() {
 }
 
 fn os_threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// Waits (up to 10 s) for the OS thread count to drop to `limit` or less.
@@ -299,11 +322,22 @@ fn settle(limit: usize) -> usize {
 fn many_runtimes_no_thread_leak() {
     let _s = serial();
     // Warm up the process-wide pieces (driver thread).
-    support::run_with("green_1", || async { sleep(Duration::from_millis(1)).await });
+    support::run_with("green_1", || async {
+        sleep(Duration::from_millis(1)).await
+    });
     let before = settle(0);
     for i in 0..150 {
-        let mode = if i % 3 == 0 { Mode::OsThreads } else { Mode::Green };
-        let rt = Runtime::builder().mode(mode).workers(2).gil(i % 5 == 0).build().unwrap();
+        let mode = if i % 3 == 0 {
+            Mode::OsThreads
+        } else {
+            Mode::Green
+        };
+        let rt = Runtime::builder()
+            .mode(mode)
+            .workers(2)
+            .gil(i % 5 == 0)
+            .build()
+            .unwrap();
         rt.block_on(async {
             let h = spawn(async { sleep(Duration::from_millis(1)).await });
             Thread::builder()
@@ -320,5 +354,8 @@ fn many_runtimes_no_thread_leak() {
         drop(Runtime::builder().workers(2).build().unwrap());
     }
     let after = settle(before + 4);
-    assert!(after <= before + 4, "OS threads: {before} before, {after} after 200 runtimes");
+    assert!(
+        after <= before + 4,
+        "OS threads: {before} before, {after} after 200 runtimes"
+    );
 }

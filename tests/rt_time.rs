@@ -19,7 +19,10 @@ async fn check_sleep(d: Duration) {
     sleep(d).await;
     let dt = start.elapsed();
     assert!(dt >= d, "sleep({d:?}) returned after {dt:?}");
-    assert!(dt < d * 10 + Duration::from_secs(10), "sleep({d:?}) took {dt:?}");
+    assert!(
+        dt < d * 10 + Duration::from_secs(10),
+        "sleep({d:?}) took {dt:?}"
+    );
 }
 
 rt_test! {
@@ -160,7 +163,9 @@ fn timers_under_block_on() {
                 greenthread::block_on(async move {
                     check_sleep(Duration::from_millis(5 + i)).await;
                     let start = Instant::now();
-                    assert!(timeout(Duration::from_millis(50), pending::<()>()).await.is_err());
+                    assert!(timeout(Duration::from_millis(50), pending::<()>())
+                        .await
+                        .is_err());
                     assert_timeout(start, Duration::from_millis(50));
                     yield_now().await;
                 });
@@ -175,7 +180,10 @@ fn timers_under_block_on() {
 /// Timers inside tokio (multi-thread and current-thread runtimes).
 #[test]
 fn timers_inside_tokio() {
-    let mt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let mt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     mt.block_on(async {
         let tasks: Vec<_> = (0..10u64)
             .map(|i| tokio::spawn(check_sleep(Duration::from_millis(i * 3))))
@@ -184,10 +192,14 @@ fn timers_inside_tokio() {
             t.await.unwrap();
         }
         let start = Instant::now();
-        assert!(timeout(Duration::from_millis(50), pending::<()>()).await.is_err());
+        assert!(timeout(Duration::from_millis(50), pending::<()>())
+            .await
+            .is_err());
         assert_timeout(start, Duration::from_millis(50));
     });
-    let ct = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let ct = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     ct.block_on(async {
         check_sleep(Duration::from_millis(10)).await;
         yield_now().await;
@@ -209,7 +221,9 @@ fn timers_inside_async_executor() {
             t.await;
         }
         let start = Instant::now();
-        assert!(timeout(Duration::from_millis(50), pending::<()>()).await.is_err());
+        assert!(timeout(Duration::from_millis(50), pending::<()>())
+            .await
+            .is_err());
         assert_timeout(start, Duration::from_millis(50));
     }));
     // And driven by async-io's block_on (a foreign parker).

@@ -33,11 +33,20 @@ impl Recorder {
         let calls = Arc::new(Mutex::new(Vec::new()));
         let c = calls.clone();
         let hook: ExceptHook = Arc::new(move |args: &ExceptHookArgs| {
-            c.lock().unwrap().push((args.thread.clone(), args.message.clone()));
+            c.lock()
+                .unwrap()
+                .push((args.thread.clone(), args.message.clone()));
         });
         set_excepthook(hook.clone());
-        assert!(Arc::ptr_eq(&excepthook(), &hook), "excepthook() returns the hook just set");
-        Recorder { calls, previous, _serial: serial }
+        assert!(
+            Arc::ptr_eq(&excepthook(), &hook),
+            "excepthook() returns the hook just set"
+        );
+        Recorder {
+            calls,
+            previous,
+            _serial: serial,
+        }
     }
 
     fn calls(&self) -> Vec<(Option<Thread>, String)> {
@@ -190,7 +199,9 @@ fn panic_releases_guards() {
 #[test]
 fn panicking_hook_is_contained() {
     let rec = Recorder::install();
-    set_excepthook(Arc::new(|_: &ExceptHookArgs| panic!("the hook itself fails")));
+    set_excepthook(Arc::new(|_: &ExceptHookArgs| {
+        panic!("the hook itself fails")
+    }));
     support::run_with("green_n", || async {
         let t = Thread::new(|| async { panic!("first") });
         t.start().unwrap();
@@ -208,7 +219,10 @@ fn run_child(test: &str) -> (bool, String) {
         .env("GT_CHILD", test)
         .output()
         .unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn is_child(test: &str) -> bool {
@@ -222,7 +236,9 @@ fn child_default_hook() {
         return;
     }
     support::run_with("green_n", || async {
-        let t = Thread::builder().name("excepthook thread").build(|| async { panic!("run failed") });
+        let t = Thread::builder()
+            .name("excepthook thread")
+            .build(|| async { panic!("run failed") });
         t.start().unwrap();
         t.join().await.unwrap();
         let t = Thread::builder().name("quiet").build(|| async { exit() });
@@ -239,11 +255,18 @@ fn child_default_hook() {
 fn default_hook_output() {
     let (ok, stderr) = run_child("child_default_hook");
     assert!(ok, "child failed:\n{stderr}");
-    assert!(stderr.contains("Exception in thread excepthook thread:\n"), "{stderr}");
+    assert!(
+        stderr.contains("Exception in thread excepthook thread:\n"),
+        "{stderr}"
+    );
     assert!(stderr.contains("run failed"), "{stderr}");
     assert!(!stderr.contains("Exception in thread quiet"), "{stderr}");
     assert!(stderr.contains("main goes on"), "{stderr}");
-    assert_eq!(stderr.matches("run failed").count(), 1, "reported once:\n{stderr}");
+    assert_eq!(
+        stderr.matches("run failed").count(),
+        1,
+        "reported once:\n{stderr}"
+    );
 }
 
 /// Child of `main_panic_is_printed`.
@@ -282,6 +305,9 @@ fn child_panicking_hook() {
 fn panicking_hook_output() {
     let (ok, stderr) = run_child("child_panicking_hook");
     assert!(ok, "{stderr}");
-    assert!(stderr.contains("Exception in threading.excepthook:"), "{stderr}");
+    assert!(
+        stderr.contains("Exception in threading.excepthook:"),
+        "{stderr}"
+    );
     assert!(stderr.contains("hook failure"), "{stderr}");
 }

@@ -384,7 +384,11 @@ rt_test! {
 /// and it is not the OS thread driving the main future.
 #[test]
 fn green_threads_run_on_workers_only() {
-    let rt = Runtime::builder().mode(Mode::Green).workers(1).build().unwrap();
+    let rt = Runtime::builder()
+        .mode(Mode::Green)
+        .workers(1)
+        .build()
+        .unwrap();
     let (main_tid, ids) = rt.block_on(async {
         let main_tid = greenthread::get_native_id();
         let mut ids = Vec::new();
@@ -392,7 +396,11 @@ fn green_threads_run_on_workers_only() {
             let h = spawn(async {
                 let a = greenthread::get_native_id();
                 sleep(Duration::from_millis(1)).await;
-                (a, greenthread::get_native_id(), current_thread().native_id())
+                (
+                    a,
+                    greenthread::get_native_id(),
+                    current_thread().native_id(),
+                )
             });
             ids.push(h.await.unwrap());
         }
@@ -412,9 +420,12 @@ fn os_mode_thread_names_and_ids() {
     let rt = Runtime::builder().mode(Mode::OsThreads).build().unwrap();
     rt.block_on(async {
         let main_tid = greenthread::get_native_id();
-        let h1 = Thread::builder()
-            .name("os-named")
-            .spawn(async { (std::thread::current().name().map(String::from), greenthread::get_native_id()) });
+        let h1 = Thread::builder().name("os-named").spawn(async {
+            (
+                std::thread::current().name().map(String::from),
+                greenthread::get_native_id(),
+            )
+        });
         let h2 = spawn(async { greenthread::get_native_id() });
         let (name, tid1) = h1.await.unwrap();
         let tid2 = h2.await.unwrap();
@@ -442,7 +453,11 @@ fn stack_size_setting() {
         let h = spawn(async {
             fn depth(n: u32) -> u32 {
                 let buf = [n as u8; 512];
-                if n == 0 { buf[0] as u32 } else { depth(n - 1) + std::hint::black_box(buf)[1] as u32 }
+                if n == 0 {
+                    buf[0] as u32
+                } else {
+                    depth(n - 1) + std::hint::black_box(buf)[1] as u32
+                }
             }
             depth(2000)
         });

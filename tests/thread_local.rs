@@ -162,7 +162,11 @@ fn foreign_thread_values() {
     while drops.load(Ordering::SeqCst) == 0 && start.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(drops.load(Ordering::SeqCst), 1, "a foreign thread's value was leaked");
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "a foreign thread's value was leaked"
+    );
 }
 
 rt_test! {

@@ -26,7 +26,11 @@ fn auto_n(name: &str, prefix: &str) -> u64 {
 }
 
 fn green(workers: usize) -> Runtime {
-    Runtime::builder().mode(Mode::Green).workers(workers).build().unwrap()
+    Runtime::builder()
+        .mode(Mode::Green)
+        .workers(workers)
+        .build()
+        .unwrap()
 }
 
 /// test_name: consecutive automatic names; named threads, empty names and
@@ -49,7 +53,10 @@ fn counter_sequence() {
         // Timer shares the counter.
         let timer = Timer::new(std::time::Duration::ZERO, || async {});
         assert_eq!(timer.thread().name(), format!("Thread-{}", n + 3));
-        assert_eq!(format!("{}", timer.thread()), format!("<Timer(Thread-{}, initial)>", n + 3));
+        assert_eq!(
+            format!("{}", timer.thread()),
+            format!("<Timer(Thread-{}, initial)>", n + 3)
+        );
         // spawn threads too.
         let h = spawn(async { current_thread().name() });
         assert_eq!(h.thread().name(), format!("Thread-{}", n + 4));
@@ -69,12 +76,13 @@ fn dummy_and_main_share_counter_correctly() {
     let _s = serial();
     let first = Thread::new(|| async {});
     let n = auto_n(&first.name(), "Thread-");
-    let dummy_name = std::thread::spawn(|| current_thread().name()).join().unwrap();
+    let dummy_name = std::thread::spawn(|| current_thread().name())
+        .join()
+        .unwrap();
     assert_eq!(dummy_name, format!("Dummy-{}", n + 1));
     let rt = green(1);
-    let (main_name, next) = rt.block_on(async {
-        (current_thread().name(), Thread::new(|| async {}).name())
-    });
+    let (main_name, next) =
+        rt.block_on(async { (current_thread().name(), Thread::new(|| async {}).name()) });
     assert_eq!(main_name, "MainThread");
     assert_eq!(
         next,
@@ -125,7 +133,10 @@ fn os_thread_name() {
             t.join().await.unwrap();
         }
         let auto = spawn(async {
-            (current_thread().name(), std::thread::current().name().map(String::from))
+            (
+                current_thread().name(),
+                std::thread::current().name().map(String::from),
+            )
         });
         let (name, os) = auto.await.unwrap();
         assert_eq!(os.as_deref(), Some(name.as_str()));

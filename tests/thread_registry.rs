@@ -106,7 +106,9 @@ fn runtimes_have_separate_registries() {
     let go = Event::new();
     let g = go.clone();
     let (t1, main1) = rt1.block_on(async move {
-        let t = Thread::builder().daemon(true).build(move || async move { g.wait().await; });
+        let t = Thread::builder().daemon(true).build(move || async move {
+            g.wait().await;
+        });
         t.start().unwrap();
         (t, main_thread())
     });
@@ -134,10 +136,16 @@ fn dummy_thread_of_std_thread() {
         assert_eq!(get_ident(), id);
         assert_eq!(me.native_id(), Some(get_native_id()));
         assert!(me.name().starts_with("Dummy-"), "{}", me.name());
-        assert_eq!(text, format!("<_DummyThread({}, started daemon {id})>", me.name()));
+        assert_eq!(
+            text,
+            format!("<_DummyThread({}, started daemon {id})>", me.name())
+        );
         assert!(me.is_daemon());
         assert!(me.is_alive());
-        assert!(enumerate().contains(&me), "registered while its OS thread lives");
+        assert!(
+            enumerate().contains(&me),
+            "registered while its OS thread lives"
+        );
         assert_eq!(active_count(), enumerate().len());
         let err = greenthread::block_on(me.join()).unwrap_err();
         assert_eq!(err, ThreadError::JoinDummy);
@@ -150,17 +158,24 @@ fn dummy_thread_of_std_thread() {
     let dummy = rx.recv().unwrap();
     // From another foreign thread it is visible in the process-wide registry.
     let d = dummy.clone();
-    std::thread::spawn(move || assert!(enumerate().contains(&d))).join().unwrap();
+    std::thread::spawn(move || assert!(enumerate().contains(&d)))
+        .join()
+        .unwrap();
     done_tx.send(()).unwrap();
     os.join().unwrap();
     let start = Instant::now();
     loop {
         let d = dummy.clone();
-        let gone = std::thread::spawn(move || !enumerate().contains(&d)).join().unwrap();
+        let gone = std::thread::spawn(move || !enumerate().contains(&d))
+            .join()
+            .unwrap();
         if gone {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(5), "dummy thread still registered");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "dummy thread still registered"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     assert!(!dummy.is_alive());

@@ -183,7 +183,9 @@ fn timers_at_shutdown() {
     let f = fired.clone();
     let start = Instant::now();
     support::run_with("green_n", move || async move {
-        Timer::new(Duration::from_millis(50), counting(&f)).start().unwrap();
+        Timer::new(Duration::from_millis(50), counting(&f))
+            .start()
+            .unwrap();
         let long = Timer::new(Duration::from_secs(3600), counting(&f));
         long.start().unwrap();
         long.cancel();
