@@ -95,7 +95,7 @@ impl<T: Send + 'static> Local<T> {
             key,
             value: Some(value),
         };
-        let v = slot.value.as_mut().map(|b| &mut **b);
+        let v = slot.value.as_deref_mut();
         match v {
             Some(v) => f(v),
             None => unreachable!("the value was just stored"),
