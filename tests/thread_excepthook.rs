@@ -18,10 +18,13 @@ use greenthread::{
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// The excepthook calls seen: (thread, message).
+type Calls = Arc<Mutex<Vec<(Option<Thread>, String)>>>;
+
 /// Holds `SERIAL` and records every excepthook call until dropped; then
 /// restores the hook that was there before.
 struct Recorder {
-    calls: Arc<Mutex<Vec<(Option<Thread>, String)>>>,
+    calls: Calls,
     previous: ExceptHook,
     _serial: MutexGuard<'static, ()>,
 }
@@ -30,7 +33,7 @@ impl Recorder {
     fn install() -> Recorder {
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let previous = excepthook();
-        let calls = Arc::new(Mutex::new(Vec::new()));
+        let calls: Calls = Arc::new(Mutex::new(Vec::new()));
         let c = calls.clone();
         let hook: ExceptHook = Arc::new(move |args: &ExceptHookArgs| {
             c.lock()

@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -249,12 +248,10 @@ struct Adder {
 }
 
 impl Target for Adder {
-    fn run(self) -> impl Future<Output = ()> + Send + 'static {
-        async move {
-            for _ in 0..self.n {
-                self.total.fetch_add(1, Ordering::SeqCst);
-                greenthread::yield_now().await;
-            }
+    async fn run(self) {
+        for _ in 0..self.n {
+            self.total.fetch_add(1, Ordering::SeqCst);
+            greenthread::yield_now().await;
         }
     }
 }

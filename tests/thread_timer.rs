@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -152,10 +151,8 @@ rt_test! {
 struct Fire(Arc<AtomicUsize>);
 
 impl Target for Fire {
-    fn run(self) -> impl Future<Output = ()> + Send + 'static {
-        async move {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
+    async fn run(self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
 
