@@ -345,7 +345,11 @@ fn cancel_passes_wakeup_on() {
     assert_eq!(ca.0.load(Ordering::SeqCst), 1, "the first waiter is woken");
     assert_eq!(cb.0.load(Ordering::SeqCst), 0, "only one is woken");
     drop(a);
-    assert_eq!(cb.0.load(Ordering::SeqCst), 1, "the dropped waiter passed its wake-up on");
+    assert_eq!(
+        cb.0.load(Ordering::SeqCst),
+        1,
+        "the dropped waiter passed its wake-up on"
+    );
     assert!(poll_once(b.as_mut(), &wb).is_ready());
     assert!(lock.locked());
     lock.release().unwrap();
@@ -404,7 +408,9 @@ fn std_threads_block_on() {
     // A timed acquire under `block_on` on a held lock times out.
     assert!(lock.try_acquire());
     let start = Instant::now();
-    assert!(!greenthread::block_on(lock.acquire_timeout(Duration::from_millis(50))));
+    assert!(!greenthread::block_on(
+        lock.acquire_timeout(Duration::from_millis(50))
+    ));
     assert_timeout(start, Duration::from_millis(50));
     lock.release().unwrap();
 }
@@ -412,7 +418,11 @@ fn std_threads_block_on() {
 /// Inside a tokio multi-thread runtime.
 #[test]
 fn inside_tokio() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let lock = Lock::new();
     let counter = Arc::new(AtomicUsize::new(0));
     rt.block_on(async {

@@ -48,7 +48,11 @@ macro_rules! basic_test {
                 for x in [111, 333, 222] {
                     q.put(x).await.unwrap();
                 }
-                let got = [q.get().await.unwrap(), q.get().await.unwrap(), q.get().await.unwrap()];
+                let got = [
+                    q.get().await.unwrap(),
+                    q.get().await.unwrap(),
+                    q.get().await.unwrap(),
+                ];
                 assert_eq!(got, order);
                 for i in 0..4 {
                     q.put(i).await.unwrap();
@@ -59,7 +63,10 @@ macro_rules! basic_test {
                 assert!(q.full());
                 assert!(matches!(q.put_nowait(5), Err(PutError::Full(5))));
                 let start = Instant::now();
-                assert!(matches!(q.put_timeout(5, Duration::from_millis(10)).await, Err(PutError::Full(5))));
+                assert!(matches!(
+                    q.put_timeout(5, Duration::from_millis(10)).await,
+                    Err(PutError::Full(5))
+                ));
                 assert_timeout(start, Duration::from_millis(10));
                 // A blocking put returns once another thread gets.
                 let q2 = q.clone();
@@ -84,7 +91,10 @@ macro_rules! basic_test {
                 assert!(q.empty());
                 assert_eq!(q.get_nowait(), Err(GetError::Empty));
                 let start = Instant::now();
-                assert_eq!(q.get_timeout(Duration::from_millis(10)).await, Err(GetError::Empty));
+                assert_eq!(
+                    q.get_timeout(Duration::from_millis(10)).await,
+                    Err(GetError::Empty)
+                );
                 assert_timeout(start, Duration::from_millis(10));
                 // A blocking get returns once another thread puts.
                 let q2 = q.clone();
@@ -559,7 +569,10 @@ fn cancel_by_drop() {
     drop(a);
     assert_eq!(cb.0.load(Ordering::SeqCst), 1);
     assert_eq!(q.qsize(), 1, "the item is still there");
-    assert_eq!(b.as_mut().poll(&mut Context::from_waker(&wb)), Poll::Ready(Ok(7)));
+    assert_eq!(
+        b.as_mut().poll(&mut Context::from_waker(&wb)),
+        Poll::Ready(Ok(7))
+    );
     // Blocked putters.
     q.put_nowait(1).unwrap();
     let mut p1 = Box::pin(q.put(2));
@@ -568,7 +581,10 @@ fn cancel_by_drop() {
     assert!(p2.as_mut().poll(&mut Context::from_waker(&wb)).is_pending());
     assert_eq!(q.get_nowait(), Ok(1));
     drop(p1);
-    assert_eq!(p2.as_mut().poll(&mut Context::from_waker(&wb)), Poll::Ready(Ok(())));
+    assert_eq!(
+        p2.as_mut().poll(&mut Context::from_waker(&wb)),
+        Poll::Ready(Ok(()))
+    );
     assert_eq!(q.get_nowait(), Ok(3));
     assert_eq!(q.get_nowait(), Err(GetError::Empty));
 }
@@ -585,7 +601,11 @@ fn foreign_executors() {
             }
         })
     });
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let total = rt.block_on(async {
         let mut ts = Vec::new();
         for _ in 0..2 {

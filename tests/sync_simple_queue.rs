@@ -182,7 +182,10 @@ fn cancel_by_drop() {
     assert_eq!(cb.0.load(Ordering::SeqCst), 0);
     drop(a);
     assert_eq!(cb.0.load(Ordering::SeqCst), 1);
-    assert_eq!(b.as_mut().poll(&mut Context::from_waker(&wb)), Poll::Ready(Ok(5)));
+    assert_eq!(
+        b.as_mut().poll(&mut Context::from_waker(&wb)),
+        Poll::Ready(Ok(5))
+    );
 }
 
 /// std threads + block_on, and tokio.
@@ -199,7 +202,11 @@ fn foreign_executors() {
             s
         })
     });
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         for i in 0..1000u64 {
             q.put(i).await.unwrap();
