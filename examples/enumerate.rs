@@ -5,7 +5,9 @@
 //! threads; `thread_2` prints it at once, `thread_4` after 1 s (thread2 has
 //! ended), `thread_1` after 5 s (only main and itself are left; thread3
 //! ended at 4 s). The tutorial ran inside IDLE, hence its extra
-//! `SocketThread`; a plain program has none. `thread_2` may run before main
+//! `SocketThread`; a plain program has none, and there the threads that
+//! print after main's code has ended see it as `stopped` (still listed until
+//! the program exits), as in a Python script. `thread_2` may run before main
 //! has started thread3 and thread4 (green threads run in parallel on the
 //! worker pool), so its list may be shorter than the tutorial's.
 //!
