@@ -57,8 +57,7 @@ where
         let start = Instant::now();
         let threads: Vec<Thread> = (0..THREADS)
             .map(|_| {
-                let body = body.clone();
-                let t = Thread::new(move || body());
+                let t = Thread::new(body.clone());
                 t.start().expect("start a thread");
                 t
             })

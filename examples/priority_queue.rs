@@ -18,7 +18,6 @@
 //!
 //! Run it: `cargo run --example priority_queue`
 
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,7 +43,8 @@ struct SampleThread {
 }
 
 impl SampleThread {
-    fn new(thread_id: u32, name: &str, q: Queue<&'static str>, shared: Shared) -> Thread {
+    /// Python's `sample_Thread(threadID, name, q)`: the thread, named.
+    fn create(thread_id: u32, name: &str, q: Queue<&'static str>, shared: Shared) -> Thread {
         let target = SampleThread {
             thread_id,
             name: name.to_string(),
@@ -56,12 +56,10 @@ impl SampleThread {
 }
 
 impl Target for SampleThread {
-    fn run(self) -> impl Future<Output = ()> + Send + 'static {
-        async move {
-            println!("initializing {}", self.name);
-            process_data(&self.name, &self.q, &self.shared).await;
-            println!("Exiting {}", self.name);
-        }
+    async fn run(self) {
+        println!("initializing {}", self.name);
+        process_data(&self.name, &self.q, &self.shared).await;
+        println!("Exiting {}", self.name);
     }
 }
 
@@ -80,6 +78,8 @@ async fn process_data(thread_name: &str, q: &Queue<&'static str>, shared: &Share
     }
 }
 
+// `threadID += 1` as in t8.py rather than clippy's `zip(1..)`.
+#[allow(clippy::explicit_counter_loop)]
 async fn part1() {
     let thread_list = ["Thread-1", "Thread-2", "Thread-3"];
     let name_list = ["A", "B", "C", "D", "E"];
@@ -93,7 +93,7 @@ async fn part1() {
 
     // Create new threads
     for thread_name in thread_list {
-        let thread = SampleThread::new(
+        let thread = SampleThread::create(
             thread_id,
             thread_name,
             shared.work_queue.clone(),

@@ -11,7 +11,6 @@
 //!
 //! Run it: `cargo run --example thread_subclass`
 
-use std::future::Future;
 use std::time::Duration;
 
 use greenthread::{sleep, Target, Thread};
@@ -23,28 +22,26 @@ struct MyThread {
 
 impl MyThread {
     // overriding constructor
-    fn new(i: i32) -> Thread {
-        // calling parent class constructor
-        Thread::new(MyThread { x: i })
+    fn new(i: i32) -> MyThread {
+        MyThread { x: i }
     }
 }
 
 impl Target for MyThread {
     // define your own run method
-    fn run(self) -> impl Future<Output = ()> + Send + 'static {
-        async move {
-            println!("Value stored is:  {}", self.x);
-            sleep(Duration::from_secs(3)).await;
-            println!("Exiting thread with value:  {}", self.x);
-        }
+    async fn run(self) {
+        println!("Value stored is:  {}", self.x);
+        sleep(Duration::from_secs(3)).await;
+        println!("Exiting thread with value:  {}", self.x);
     }
 }
 
 fn main() {
     greenthread::run(async {
-        let thread1 = MyThread::new(1);
+        // `Thread::new` is the parent class constructor's part.
+        let thread1 = Thread::new(MyThread::new(1));
         thread1.start().unwrap();
-        let thread2 = MyThread::new(2);
+        let thread2 = Thread::new(MyThread::new(2));
         thread2.start().unwrap();
     });
 }
