@@ -155,7 +155,9 @@ fn queues(c: &mut Criterion) {
             let total = common::tokio_run(
                 &tokio,
                 channel_mpmc(n, |f| {
-                    Box::pin(async move { tokio::spawn(f).await.unwrap() })
+                    // Spawned now (not when first awaited), so every task runs.
+                    let h = tokio::spawn(f);
+                    Box::pin(async move { h.await.unwrap() })
                 }),
             );
             assert_eq!(total, n);
