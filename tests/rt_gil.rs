@@ -289,3 +289,46 @@ fn switch_interval_setting() {
         .build()
         .is_err());
 }
+
+/// The GIL changes hands at the switch interval, not at every cooperative
+/// budget yield: two threads looping on `checkpoint()` for ~300 ms with a
+/// 5 ms interval hand it over about 60 times, never thousands.
+#[test]
+fn checkpoint_hands_over_at_the_switch_interval() {
+    let _serial = serial();
+    for (name, rt) in gil_runtimes() {
+        let run_for = Duration::from_millis(300);
+        let before = rt.gil_switches();
+        let elapsed = rt.block_on(async move {
+            let start = Instant::now();
+            let threads: Vec<Thread> = (0..2)
+                .map(|_| {
+                    Thread::new(move || async move {
+                        let mut x = 0;
+                        while start.elapsed() < run_for {
+                            x = work(x);
+                            checkpoint().await;
+                        }
+                    })
+                })
+                .collect();
+            for t in &threads {
+                t.start().unwrap();
+            }
+            for t in &threads {
+                t.join().await.unwrap();
+            }
+            start.elapsed()
+        });
+        let switches = rt.gil_switches() - before;
+        let interval = gil::switch_interval().max(Duration::from_millis(1));
+        // Every hand-over needs a waiter that waited a full interval, plus
+        // a few at thread start and end; 4x slack for a slow machine.
+        let bound = 4 * (elapsed.as_millis() / interval.as_millis()) as u64 + 20;
+        assert!(
+            switches <= bound,
+            "{name}: {switches} GIL hand-overs in {elapsed:?} (bound {bound})"
+        );
+        assert!(switches >= 2, "{name}: the threads never took turns");
+    }
+}

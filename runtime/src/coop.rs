@@ -26,20 +26,29 @@ const UNCONSTRAINED: u32 = u32::MAX;
 
 thread_local! {
     static REMAINING: Cell<u32> = const { Cell::new(UNCONSTRAINED) };
+    /// Set when `poll_proceed` returned `Pending` because the budget ran out
+    /// during the current budgeted poll.
+    static YIELDED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `f` with a fresh budget, restoring the previous one afterwards (so a
-/// nested `block_on` does not spend its caller's budget).
+/// nested `block_on` does not spend its caller's budget). Also returns
+/// whether `f` yielded because the budget ran out (see [`poll_proceed`]).
 #[inline]
-pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(u32);
+pub(crate) fn with_budget<R>(f: impl FnOnce() -> R) -> (R, bool) {
+    struct Restore(u32, bool);
     impl Drop for Restore {
         fn drop(&mut self) {
             REMAINING.with(|r| r.set(self.0));
+            YIELDED.with(|y| y.set(self.1));
         }
     }
-    let _restore = Restore(REMAINING.with(|r| r.replace(BUDGET)));
-    f()
+    let _restore = Restore(
+        REMAINING.with(|r| r.replace(BUDGET)),
+        YIELDED.with(|y| y.replace(false)),
+    );
+    let out = f();
+    (out, YIELDED.with(|y| y.get()))
 }
 
 /// Spends one unit of the current thread's cooperative budget.
@@ -53,6 +62,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     REMAINING.with(|r| match r.get() {
         UNCONSTRAINED => Poll::Ready(()),
         0 => {
+            YIELDED.with(|y| y.set(true));
             cx.waker().wake_by_ref();
             Poll::Pending
         }

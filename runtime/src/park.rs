@@ -61,7 +61,7 @@ pub(crate) fn drive<F: Future>(
     let mut f = f;
     let mut cx = Context::from_waker(&waker);
     let out = loop {
-        if let Poll::Ready(v) = coop::with_budget(|| f.as_mut().poll(&mut cx)) {
+        if let (Poll::Ready(v), _) = coop::with_budget(|| f.as_mut().poll(&mut cx)) {
             break Some(v);
         }
         parker.park();

@@ -175,8 +175,19 @@ impl<F: Future> Future for ThreadTask<F> {
             IN_TARGET.with(|c| c.set(was_in));
             r
         };
+        let (result, budget_yield) = match result {
+            Ok((poll, budget_yield)) => (Ok(poll), budget_yield),
+            Err(payload) => (Err(payload), false),
+        };
         if let Some(gil) = &this.rt.gil {
-            gil.release(ident);
+            // A yield forced by the cooperative budget is the eval loop's
+            // periodic check, not a blocking call: like CPython, keep the
+            // GIL unless a waiter has waited a switch interval. The thread
+            // woke itself, so it runs again soon and still holds it.
+            let keep = budget_yield && matches!(result, Ok(Poll::Pending)) && !gil.should_switch();
+            if !keep {
+                gil.release(ident);
+            }
         }
         match result {
             Ok(Poll::Pending) => {
