@@ -10,7 +10,7 @@
 mod common;
 
 use std::future::Future;
-use std::task::{Context, Poll};
+use std::task::Context;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 3;
@@ -21,6 +21,9 @@ const TIMERS: usize = 10_000;
 
 /// One run of the sleepers: (wall, p50 lateness, p99 lateness).
 type SleepFigures = (Duration, Duration, Duration);
+
+/// A back-end's sleeper run.
+type SleepRun<'a> = Box<dyn Fn() -> SleepFigures + 'a>;
 
 fn percentiles(mut late: Vec<Duration>, wall: Duration) -> SleepFigures {
     late.sort();
@@ -183,7 +186,7 @@ fn main() {
         "{:<8} {:>12} {:>14} {:>14}",
         "backend", "wall", "lateness p50", "lateness p99"
     );
-    let rows: [(&str, Box<dyn Fn() -> SleepFigures>); 3] = [
+    let rows: [(&str, SleepRun); 3] = [
         ("green", Box::new(|| green_sleepers(&green))),
         ("tokio", Box::new(|| tokio_sleepers(&tokio))),
         ("smol", Box::new(|| smol_sleepers(&smol))),
