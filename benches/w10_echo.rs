@@ -52,7 +52,11 @@ fn report(name: &str, conns: usize, lat: &Latencies) {
     }
     l.sort_unstable();
     let p = |q: f64| l[((l.len() as f64 * q).ceil() as usize).clamp(1, l.len()) - 1].as_micros();
-    println!("w10_echo/{name}/{conns}: last batch latency p50 {} us, p99 {} us", p(0.5), p(0.99));
+    println!(
+        "w10_echo/{name}/{conns}: last batch latency p50 {} us, p99 {} us",
+        p(0.5),
+        p(0.99)
+    );
 }
 
 /// One client over any `futures::io` stream: 100 timed round trips.
@@ -126,14 +130,28 @@ fn green_batch(rt: &greenthread::Runtime, addr: SocketAddr, conns: usize, lat: &
 
 // ---- tokio --------------------------------------------------------------
 
+/// Pending-connection queue of every back-end's listener: greenthread's
+/// (tokio's and async-io's default, std's 128, overflows on a burst of 1,000
+/// connects, and each dropped SYN costs a 1 s retransmission, which would
+/// measure the backlog instead of the runtime).
+const BACKLOG: u32 = 1024;
+
+/// A tokio listener on 127.0.0.1:0 with [`BACKLOG`] (needs a tokio context).
+fn tokio_listener() -> tokio::net::TcpListener {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_reuseaddr(true).unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).expect("bind");
+    socket.listen(BACKLOG).expect("listen")
+}
+
 fn tokio_server(rt: &tokio::runtime::Runtime) -> SocketAddr {
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
+    let listener = rt.block_on(async { tokio_listener() });
     let addr = listener.local_addr().unwrap();
     rt.spawn(async move {
         loop {
-            let Ok((s, _)) = listener.accept().await else { continue };
+            let Ok((s, _)) = listener.accept().await else {
+                continue;
+            };
             let _ = s.set_nodelay(true);
             tokio::spawn(tokio_echo(s));
         }
@@ -193,13 +211,16 @@ fn tokio_batch(rt: &tokio::runtime::Runtime, addr: SocketAddr, conns: usize, lat
 // ---- async-io on async-executor (smol) -----------------------------------
 
 fn smol_server(smol: &common::Smol) -> SocketAddr {
-    let listener = async_io::Async::<std::net::TcpListener>::bind(([127, 0, 0, 1], 0)).expect("bind");
+    let listener =
+        async_io::Async::<std::net::TcpListener>::bind(([127, 0, 0, 1], 0)).expect("bind");
     let addr = listener.get_ref().local_addr().unwrap();
     let ex = smol.ex.clone();
     smol.ex
         .spawn(async move {
             loop {
-                let Ok((s, _)) = listener.accept().await else { continue };
+                let Ok((s, _)) = listener.accept().await else {
+                    continue;
+                };
                 let _ = s.get_ref().set_nodelay(true);
                 ex.spawn(echo(s)).detach();
             }

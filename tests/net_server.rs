@@ -302,3 +302,108 @@ rt_test! {
         c.await.unwrap();
     }
 }
+
+/// Out of file descriptors: `accept` fails with `EMFILE` while the
+/// connection waits in the backlog; the server backs off (no spin), keeps
+/// serving, and handles the connection once descriptors are free again.
+///
+/// Runs in a child process (this test binary, re-executed with a low
+/// `ulimit -n`): filling the descriptor table would break the tests running
+/// in parallel in this process.
+#[cfg(target_os = "linux")]
+#[test]
+fn emfile_on_accept_backs_off_and_recovers() {
+    if std::env::var_os("GT_NET_EMFILE_CHILD").is_some() {
+        return emfile_child();
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 256 && exec \"$0\" --exact emfile_on_accept_backs_off_and_recovers --nocapture --test-threads 1")
+        .arg(&exe)
+        .env("GT_NET_EMFILE_CHILD", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "child failed:\n{text}");
+    assert!(
+        text.contains("EMFILE-CHILD-OK"),
+        "child did not run:\n{text}"
+    );
+}
+
+/// CPU time (user + system) of this process so far, read through `stat`
+/// (`/proc/self/stat`, opened before the descriptor table is full).
+#[cfg(target_os = "linux")]
+fn cpu_time(stat: &mut std::fs::File) -> Duration {
+    use std::io::{Read, Seek};
+    stat.rewind().unwrap();
+    let mut text = String::new();
+    stat.read_to_string(&mut text).unwrap();
+    let stat = text;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields overall, in clock ticks (100 per second).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+#[cfg(target_os = "linux")]
+fn emfile_child() {
+    support::run_with("green_n", || async {
+        let (server, serving) = start_echo();
+        // If an assertion fails, stop serving, or `run` would wait for the
+        // (non-daemon) serving thread forever.
+        struct StopOnDrop(Arc<ThreadingTcpServer>);
+        impl Drop for StopOnDrop {
+            fn drop(&mut self) {
+                self.0.shutdown();
+            }
+        }
+        let _stop = StopOnDrop(server.clone());
+        let addr = server.server_address();
+        let mut stat = std::fs::File::open("/proc/self/stat").unwrap();
+        // Fill the descriptor table, then free one for the client's socket.
+        let mut filler = Vec::new();
+        loop {
+            match std::fs::File::open("/dev/null") {
+                Ok(f) => filler.push(f),
+                Err(e) => {
+                    assert_eq!(e.raw_os_error(), Some(24), "{e}"); // EMFILE
+                    break;
+                }
+            }
+        }
+        filler.pop();
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.write_all(b"hello").await.unwrap();
+        // The server cannot accept: it must wait, without spinning.
+        let cpu0 = cpu_time(&mut stat);
+        sleep(Duration::from_millis(300)).await;
+        let burnt = cpu_time(&mut stat) - cpu0;
+        assert!(
+            burnt < Duration::from_millis(150),
+            "spinning on EMFILE: {burnt:?} of CPU in 300 ms"
+        );
+        let mut b = [0u8; 5];
+        assert!(timeout(Duration::from_millis(10), c.read_exact(&mut b))
+            .await
+            .is_err());
+        // Descriptors back: the pending connection is served.
+        drop(filler);
+        timeout(Duration::from_secs(5), c.read_exact(&mut b))
+            .await
+            .expect("the server did not recover from EMFILE")
+            .unwrap();
+        assert_eq!(&b, b"hello");
+        assert!(!serving.is_finished(), "serve_forever ended on EMFILE");
+        server.shutdown();
+        serving.await.unwrap().unwrap();
+    });
+    println!("EMFILE-CHILD-OK");
+}

@@ -100,12 +100,33 @@ struct DirWaiters {
 impl DirWaiters {
     /// Wakes the front of the queue unless a woken waiter is still on its
     /// way.
-    fn notify_one(&mut self, wake: &mut Vec<Waker>) {
+    fn notify_one(&mut self, wake: &mut Wakers) {
         if self.notified.is_none() {
             if let Some((key, waker)) = self.queue.pop_first() {
                 self.notified = Some(key);
-                wake.push(waker);
+                wake.push(Some(waker));
             }
+        }
+    }
+}
+
+/// Wakers collected under the lock, woken after it: at most four (two
+/// directions × slot and one queued waiter).
+#[derive(Default)]
+struct Wakers([Option<Waker>; 4]);
+
+impl Wakers {
+    fn push(&mut self, waker: Option<Waker>) {
+        if let Some(w) = waker {
+            if let Some(free) = self.0.iter_mut().find(|s| s.is_none()) {
+                *free = Some(w);
+            }
+        }
+    }
+
+    fn wake_all(self) {
+        for w in self.0.into_iter().flatten() {
+            w.wake();
         }
     }
 }
@@ -157,18 +178,20 @@ impl ScheduledIo {
                 let tick = (s >> TICK_SHIFT).wrapping_add(1);
                 Some((tick << TICK_SHIFT) | (s & READY_MASK) | r.0)
             });
-        let mut wake = Vec::new();
+        // At most a slot waker and one queued waker per direction: no
+        // allocation on the driver's hot path.
+        let mut wake = Wakers::default();
         {
             let mut w = self.lock();
             for dir in [Readiness::READABLE, Readiness::WRITABLE] {
                 if r.0 & dir.0 != 0 {
                     let d = &mut w[dir.index()];
-                    wake.extend(d.slot.take());
+                    wake.push(d.slot.take());
                     d.notify_one(&mut wake);
                 }
             }
         }
-        wake_all(wake);
+        wake.wake_all();
     }
 
     /// The `poll_*` path: ready when `dir` is set; otherwise stores `cx`'s
@@ -251,7 +274,7 @@ impl ScheduledIo {
     /// A queued waiter's future is dropped: leave the queue; if it had been
     /// woken and not looked, pass the wakeup on.
     pub(crate) fn cancel(&self, dir: Readiness, key: u64) {
-        let mut wake = Vec::new();
+        let mut wake = Wakers::default();
         {
             let mut w = self.lock();
             let d = &mut w[dir.index()];
@@ -262,13 +285,13 @@ impl ScheduledIo {
                 }
             }
         }
-        wake_all(wake);
+        wake.wake_all();
     }
 
     /// After a queued-path operation that did not end in `WouldBlock`: the
     /// source may still be ready, so wake the next queued waiter.
     pub(crate) fn pass(&self, dir: Readiness) {
-        let mut wake = Vec::new();
+        let mut wake = Wakers::default();
         {
             let mut w = self.lock();
             let d = &mut w[dir.index()];
@@ -278,7 +301,7 @@ impl ScheduledIo {
                 d.notify_one(&mut wake);
             }
         }
-        wake_all(wake);
+        wake.wake_all();
     }
 
     /// Clears `dir` after the OS said `WouldBlock`, unless an event arrived
@@ -289,13 +312,6 @@ impl ScheduledIo {
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
                 (s >> TICK_SHIFT == tick.0).then_some(s & !dir.0)
             });
-    }
-}
-
-/// Wakes every waker of `wake` (after the lock is released).
-fn wake_all(wake: Vec<Waker>) {
-    for waker in wake {
-        waker.wake();
     }
 }
 
