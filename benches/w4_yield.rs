@@ -67,7 +67,7 @@ fn yield_many(c: &mut Criterion) {
                     .map(|_| {
                         ex.spawn(async {
                             for _ in 0..YIELDS {
-                                futures_lite_yield().await;
+                                common::yield_now().await;
                             }
                         })
                     })
@@ -79,21 +79,6 @@ fn yield_many(c: &mut Criterion) {
         })
     });
     g.finish();
-}
-
-/// `futures_lite::future::yield_now` without the dependency.
-async fn futures_lite_yield() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            std::task::Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    })
-    .await
 }
 
 criterion_group!(benches, yield_many);

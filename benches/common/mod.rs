@@ -102,3 +102,19 @@ impl Drop for Smol {
         }
     }
 }
+
+/// A plain yield for executors without their own (`futures_lite::future::yield_now`
+/// without the dependency): wakes itself once and returns `Pending`.
+pub(crate) async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
