@@ -39,6 +39,7 @@
 //! | `queue.Queue`, `LifoQueue`, `PriorityQueue`, `SimpleQueue` | [`queue::Queue`], [`queue::LifoQueue`], [`queue::PriorityQueue`], [`queue::SimpleQueue`] |
 //! | `_thread.start_new_thread`, `allocate_lock`, `exit` | [`thread::start_new_thread`], [`thread::allocate_lock`], [`thread::exit`] |
 //! | `time.sleep(s)` | `sleep(d).await` |
+//! | `socket`, `socketserver.ThreadingTCPServer` | [`net::TcpListener`], [`net::TcpStream`], [`net::UdpSocket`], [`net::ThreadingTcpServer`] |
 //! | `sys.setswitchinterval(s)` | [`gil::set_switch_interval`] |
 //! | exception escaping a thread | a panic: caught, passed to the excepthook |
 //! | `sys.exit()` in a thread | [`exit`] |
@@ -60,6 +61,8 @@
 //! - **Synchronization:** [`Lock`], [`RLock`], [`Condition`], [`Semaphore`],
 //!   [`BoundedSemaphore`], [`Event`], [`Barrier`], [`SyncError`],
 //!   [`BrokenBarrierError`], [`queue`].
+//! - **Network I/O:** [`net`] (sockets whose waits are switch points, and
+//!   `ThreadingTcpServer`).
 //! - **Low level:** [`thread`] (Python's `_thread`), [`coop`].
 
 pub use greenthread_runtime::{
