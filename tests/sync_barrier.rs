@@ -7,14 +7,13 @@ mod support;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Wake, Waker};
+use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use greenthread::{Barrier, BrokenBarrierError};
 use support::{assert_timeout, wait_until};
 
-#[allow(dead_code)]
-fn assert_send<T: Send>(_: &T) {}
+use support::assert_send;
 
 #[allow(dead_code)]
 fn send_checks(b: &Barrier) {
@@ -243,13 +242,7 @@ rt_test! {
     }
 }
 
-#[derive(Default)]
-struct Counting(AtomicUsize);
-impl Wake for Counting {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use support::Counting;
 
 /// Dropping a pending wait breaks the barrier (its party will not come);
 /// dropping one whose round was released loses nothing.

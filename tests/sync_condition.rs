@@ -7,14 +7,13 @@ mod support;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Wake, Waker};
+use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use greenthread::{Condition, ConditionGuard, Lock, RLock, SyncError, Thread};
 use support::{assert_timeout, wait_until};
 
-#[allow(dead_code)]
-fn assert_send<T: Send>(_: &T) {}
+use support::assert_send;
 
 #[allow(dead_code)]
 fn send_checks(c: &Condition, g: ConditionGuard<'_>) {
@@ -275,13 +274,7 @@ rt_test! {
     }
 }
 
-#[derive(Default)]
-struct Counting(AtomicUsize);
-impl Wake for Counting {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use support::Counting;
 
 /// SPEC 10.5: a wait dropped while waiting leaves the lock released and the
 /// queue; a notify it had been chosen for goes to a live waiter.

@@ -36,8 +36,7 @@ fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>, waker: &Waker) -> Poll<F::Ou
     fut.poll(&mut Context::from_waker(waker))
 }
 
-#[allow(dead_code)]
-fn assert_send<T: Send>(_: &T) {}
+use support::assert_send;
 #[allow(dead_code)]
 fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
 

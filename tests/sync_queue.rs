@@ -8,15 +8,14 @@ mod support;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use greenthread::queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue};
 use greenthread::{SyncError, Thread};
 use support::assert_timeout;
 
-#[allow(dead_code)]
-fn assert_send<T: Send>(_: &T) {}
+use support::assert_send;
 
 /// Handles are `Clone` without `T: Clone` and `Send + Sync` for `T: Send`;
 /// futures are `Send`; errors are proper errors.
@@ -544,13 +543,7 @@ fn drop_reenters_queue() {
     assert!(q.is_shut_down());
 }
 
-#[derive(Default)]
-struct Counting(AtomicUsize);
-impl Wake for Counting {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use support::Counting;
 
 /// Cancel by drop: a notified getter that is dropped passes the item's
 /// wake-up on; no item is lost; a dropped put drops only its own item.

@@ -5,14 +5,13 @@ mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Wake, Waker};
+use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use greenthread::{RLock, RLockGuard, SyncError, Thread};
 use support::{assert_timeout, wait_until};
 
-#[allow(dead_code)]
-fn assert_send<T: Send>(_: &T) {}
+use support::assert_send;
 
 #[allow(dead_code)]
 fn send_checks(l: &RLock, g: RLockGuard<'_>) {
@@ -201,13 +200,7 @@ rt_test! {
     }
 }
 
-#[derive(Default)]
-struct Counting(AtomicUsize);
-impl Wake for Counting {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use support::Counting;
 
 /// Cancel by drop: a notified waiter that is dropped passes its wake-up to
 /// the next waiter, which then owns the lock.

@@ -7,14 +7,13 @@ mod support;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Wake, Waker};
+use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use greenthread::{BoundedSemaphore, Semaphore, SyncError, Thread};
 use support::{assert_timeout, wait_until};
 
-#[allow(dead_code)]
-fn assert_send<T: Send>(_: &T) {}
+use support::assert_send;
 
 #[allow(dead_code)]
 fn send_checks(s: &Semaphore, b: &BoundedSemaphore) {
@@ -217,13 +216,7 @@ rt_test! {
     }
 }
 
-#[derive(Default)]
-struct Counting(AtomicUsize);
-impl Wake for Counting {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use support::Counting;
 
 /// Cancel by drop: no permit is lost; a notified, dropped waiter passes its
 /// wake-up on.

@@ -6,14 +6,13 @@ mod support;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use greenthread::queue::{GetError, SimpleQueue};
 use support::assert_timeout;
 
-#[allow(dead_code)]
-fn assert_send<T: Send>(_: &T) {}
+use support::assert_send;
 
 #[allow(dead_code)]
 fn send_checks() {
@@ -159,13 +158,7 @@ fn reentrancy() {
     assert_eq!(got, (0..1000).collect::<Vec<_>>());
 }
 
-#[derive(Default)]
-struct Counting(AtomicUsize);
-impl Wake for Counting {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use support::Counting;
 
 /// Cancel by drop: the wake-up passes to the next getter; nothing is lost.
 #[test]

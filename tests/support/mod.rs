@@ -102,3 +102,16 @@ pub(crate) async fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) 
     }
     true
 }
+
+/// A waker that counts its wake-ups (for futures polled by hand).
+#[derive(Default)]
+pub(crate) struct Counting(pub(crate) std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for Counting {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Compile-time check that a value is `Send`.
+pub(crate) fn assert_send<T: Send>(_: &T) {}
