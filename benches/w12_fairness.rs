@@ -29,8 +29,21 @@ fn summarize(mut late: Vec<Duration>) -> (Duration, Duration) {
 }
 
 fn green() -> (Duration, Duration) {
-    let rt = common::green(false);
-    common::green_run(&rt, async {
+    green_on(&common::green(false))
+}
+
+/// Green with stall hand-off: spare workers cover for the hogged ones.
+fn green_handoff() -> (Duration, Duration) {
+    let rt = greenthread::Runtime::builder()
+        .workers(common::workers())
+        .stall_handoff(true)
+        .build()
+        .expect("runtime");
+    green_on(&rt)
+}
+
+fn green_on(rt: &greenthread::Runtime) -> (Duration, Duration) {
+    common::green_run(rt, async {
         let stop = Arc::new(AtomicBool::new(false));
         let hogs: Vec<_> = (0..2)
             .map(|_| {
@@ -158,15 +171,16 @@ fn main() {
         common::workers()
     );
     println!(
-        "{:<8} {:>14} {:>14}",
+        "{:<14} {:>14} {:>14}",
         "backend", "lateness p50", "lateness p99"
     );
     for (name, run) in [
         ("green", green as fn() -> (Duration, Duration)),
+        ("green+handoff", green_handoff),
         ("tokio", tokio),
         ("smol", smol),
     ] {
         let (p50, p99) = run();
-        println!("{name:<8} {p50:>14.2?} {p99:>14.2?}");
+        println!("{name:<14} {p50:>14.2?} {p99:>14.2?}");
     }
 }

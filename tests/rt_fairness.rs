@@ -222,3 +222,42 @@ fn ping_pong_does_not_starve_others() {
         );
     });
 }
+
+/// Stall hand-off: with one worker hogged for 400 ms by a thread that never
+/// reaches a switch point, a sleeping thread still runs on time on a spare
+/// worker. (Without hand-off its first sleep would end ~400 ms late.)
+#[test]
+fn stall_handoff_keeps_sleepers_running_beside_a_hog() {
+    let rt = Runtime::builder()
+        .mode(Mode::Green)
+        .workers(1)
+        .stall_handoff(true)
+        .build()
+        .unwrap();
+    let worst = rt.block_on(async {
+        let sleeper = greenthread::spawn(async {
+            let mut worst = Duration::ZERO;
+            for _ in 0..40 {
+                let start = Instant::now();
+                sleep(Duration::from_millis(2)).await;
+                worst = worst.max(start.elapsed());
+            }
+            worst
+        });
+        // The sleeper is in its loop before the hog takes the only worker.
+        sleep(Duration::from_millis(10)).await;
+        let hog = greenthread::spawn(async {
+            let end = Instant::now() + Duration::from_millis(400);
+            while Instant::now() < end {
+                std::hint::spin_loop();
+            }
+        });
+        let worst = sleeper.await.unwrap();
+        hog.await.unwrap();
+        worst
+    });
+    assert!(
+        worst < Duration::from_millis(200),
+        "a 2 ms sleep took {worst:?} beside a 400 ms hog"
+    );
+}

@@ -65,6 +65,7 @@ pub struct Builder {
     mode: Option<Mode>,
     gil: Option<bool>,
     switch_interval: Option<Duration>,
+    stall_handoff: bool,
 }
 
 impl Builder {
@@ -91,6 +92,18 @@ impl Builder {
     /// 5 ms as in CPython). Zero is an error at `build()`.
     pub fn switch_interval(mut self, d: Duration) -> Builder {
         self.switch_interval = Some(d);
+        self
+    }
+
+    /// Stall hand-off (default off): a monitor thread notices a worker stuck
+    /// for a couple of milliseconds in one poll — a green thread computing
+    /// without reaching a switch point — and lends a spare worker OS thread
+    /// so the other runnable threads keep running, as Go's scheduler does.
+    /// At most `workers` spares run at once. Off by default because green
+    /// threads then may run on more OS threads than `workers(n)` (see the
+    /// `native_id` of such a thread); Green mode only.
+    pub fn stall_handoff(mut self, on: bool) -> Builder {
+        self.stall_handoff = on;
         self
     }
 
@@ -151,7 +164,8 @@ impl Builder {
                 },
             },
         };
-        let inner = RtInner::new(mode, workers, gil.then(|| Gil::new(interval)), false);
+        let gil = gil.then(|| Gil::new(interval));
+        let inner = RtInner::new(mode, workers, gil, self.stall_handoff, false);
         if mode == Mode::Green {
             inner.executor()?;
         }
@@ -340,7 +354,7 @@ static GLOBAL: OnceLock<Arc<RtInner>> = OnceLock::new();
 /// threads are daemon by default, as threads created from a `_DummyThread`
 /// are in Python.
 pub(crate) fn global() -> &'static Arc<RtInner> {
-    GLOBAL.get_or_init(|| RtInner::new(Mode::Green, default_workers(), None, true))
+    GLOBAL.get_or_init(|| RtInner::new(Mode::Green, default_workers(), None, false, true))
 }
 
 /// The calling thread's runtime, or the process-wide one.
@@ -374,6 +388,8 @@ pub(crate) struct RtInner {
     pub(crate) mode: Mode,
     /// Size of the Green pool.
     workers: usize,
+    /// Whether the Green pool has stall hand-off.
+    stall_handoff: bool,
     /// The GIL, in GIL mode.
     pub(crate) gil: Option<Gil>,
     /// The Green pool (started at build, or lazily for the global runtime).
@@ -390,12 +406,19 @@ pub(crate) struct RtInner {
 }
 
 impl RtInner {
-    fn new(mode: Mode, workers: usize, gil: Option<Gil>, is_global: bool) -> Arc<RtInner> {
+    fn new(
+        mode: Mode,
+        workers: usize,
+        gil: Option<Gil>,
+        stall_handoff: bool,
+        is_global: bool,
+    ) -> Arc<RtInner> {
         thread::install_panic_hook();
         let main = Thread::new_running(Kind::Main, None, false);
         let rt = Arc::new(RtInner {
             mode,
             workers,
+            stall_handoff,
             gil,
             exec: OnceLock::new(),
             registry: Registry::new(),
@@ -415,7 +438,7 @@ impl RtInner {
         if let Some(e) = self.exec.get() {
             return Ok(e);
         }
-        let exec = Executor::new(self.workers, "greenthread")?;
+        let exec = Executor::new(self.workers, "greenthread", self.stall_handoff)?;
         // A racing initializer may have won; its executor is used and ours
         // shuts down as it drops.
         Ok(self.exec.get_or_init(|| exec))

@@ -134,6 +134,27 @@ impl Idle {
         }
     }
 
+    /// Wakes spare worker `index` (stall hand-off); it never sits in
+    /// `sleepers`, so the ordinary wake protocol never picks it.
+    pub(crate) fn wake_spare(&self, index: usize) {
+        let slot = &self.slots[index];
+        slot.notified.store(true, Ordering::Release);
+        if let Some(t) = slot.thread.get() {
+            t.unpark();
+        }
+    }
+
+    /// Parks spare worker `index` until `wake_spare` or shutdown.
+    pub(crate) fn park_spare(&self, shared: &Shared, index: usize) {
+        let slot = &self.slots[index];
+        while !slot.notified.swap(false, Ordering::Acquire) {
+            if shared.shutdown.load(Ordering::SeqCst) {
+                return;
+            }
+            std::thread::park();
+        }
+    }
+
     /// Shutdown: unpark everyone (they see the flag).
     pub(crate) fn unpark_all(&self) {
         for slot in self.slots.iter() {

@@ -42,6 +42,7 @@
 //! schedules anything else.
 
 mod idle;
+mod monitor;
 pub(crate) mod queue;
 
 use std::cell::{Cell, RefCell};
@@ -54,6 +55,7 @@ use async_task::{Runnable, ScheduleInfo, Task, WithInfo};
 use concurrent_queue::ConcurrentQueue;
 
 use idle::Idle;
+use monitor::{Monitor, RunCounter};
 use queue::{steal_half, LocalQueue};
 
 /// Capacity of each worker's local run queue. 256 (tokio's figure) holds a
@@ -78,8 +80,15 @@ pub(crate) const GLOBAL_POLL_INTERVAL: u32 = 61;
 pub(crate) struct Shared {
     /// Tasks woken from outside the workers, and local-queue overflow.
     injector: ConcurrentQueue<Runnable>,
-    /// One local run queue per worker.
+    /// One local run queue per worker: the core workers first, then the
+    /// spares of the stall hand-off (if on).
     locals: Box<[LocalQueue<Runnable>]>,
+    /// The number of core workers (`workers(n)`).
+    core: usize,
+    /// Each worker's run counter (odd while running a task).
+    runs: Box<[RunCounter]>,
+    /// The stall monitor's state, when stall hand-off is on.
+    monitor: Option<Monitor>,
     /// Sleeping and searching workers.
     idle: Idle,
     /// Set once at shutdown.
@@ -117,25 +126,45 @@ thread_local! {
 }
 
 impl Executor {
-    /// Starts `workers` worker threads (at least one).
-    pub(crate) fn new(workers: usize, name: &str) -> std::io::Result<Executor> {
-        let workers = workers.max(1);
+    /// Starts `workers` worker threads (at least one); with `stall_handoff`,
+    /// also as many parked spare workers and the monitor (`monitor.rs`).
+    pub(crate) fn new(
+        workers: usize,
+        name: &str,
+        stall_handoff: bool,
+    ) -> std::io::Result<Executor> {
+        let core = workers.max(1);
+        let total = if stall_handoff { core * 2 } else { core };
         let shared = Arc::new(Shared {
             injector: ConcurrentQueue::unbounded(),
-            locals: (0..workers).map(|_| LocalQueue::new()).collect(),
-            idle: Idle::new(workers),
+            locals: (0..total).map(|_| LocalQueue::new()).collect(),
+            core,
+            runs: (0..total).map(|_| RunCounter::default()).collect(),
+            monitor: stall_handoff.then(Monitor::default),
+            idle: Idle::new(total),
             shutdown: AtomicBool::new(false),
         });
         let exec = Executor {
             shared,
-            threads: Mutex::new(Vec::with_capacity(workers)),
+            threads: Mutex::new(Vec::with_capacity(total + 1)),
         };
-        for index in 0..workers {
+        for index in 0..total {
             let shared = exec.shared.clone();
+            let role = if index < core { "worker" } else { "spare" };
             let handle = std::thread::Builder::new()
-                .name(format!("{name}-worker-{index}"))
+                .name(format!("{name}-{role}-{index}"))
                 .spawn(move || run_worker(&shared, index))?;
             exec.shared.idle.set_thread(index, handle.thread().clone());
+            exec.threads
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(handle);
+        }
+        if stall_handoff {
+            let shared = exec.shared.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("{name}-monitor"))
+                .spawn(move || monitor::run(&shared))?;
             exec.threads
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -304,7 +333,7 @@ fn fastrand_index(n: usize) -> usize {
     })
 }
 
-/// A worker thread's loop.
+/// A worker thread's loop (core or spare).
 fn run_worker(shared: &Arc<Shared>, index: usize) {
     let cx = WorkerCx {
         shared: Arc::as_ptr(shared),
@@ -312,12 +341,25 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
         lifo: RefCell::new(None),
     };
     WORKER.with(|w| w.set(&cx));
+    // A spare's rank among the spares; `None` for a core worker.
+    let spare_rank = index.checked_sub(shared.core);
+    let mut runs: u64 = 0;
     let mut tick: u32 = 0;
     let mut lifo_streak: u32 = 0;
     let mut searching = false;
+    if spare_rank.is_some() {
+        shared.idle.park_spare(shared, index);
+    }
     loop {
         if shared.shutdown.load(Ordering::Acquire) {
             break;
+        }
+        if let (Some(rank), Some(monitor)) = (spare_rank, &shared.monitor) {
+            if !monitor.spare_wanted(rank) {
+                retire_spare(shared, &cx);
+                shared.idle.park_spare(shared, index);
+                continue;
+            }
         }
         let lifo = cx.lifo.borrow_mut().take();
         let next = match lifo {
@@ -342,9 +384,16 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
                     shared.idle.stop_searching(shared);
                 }
                 tick = tick.wrapping_add(1);
+                shared.runs[index].set(runs, true);
                 // The wrapper catches the target's panics; this guards the
                 // worker against a panicking waker or destructor.
                 let _ = catch_unwind(AssertUnwindSafe(|| r.run()));
+                runs += 1;
+                shared.runs[index].set(runs, false);
+            }
+            None if spare_rank.is_some() => {
+                retire_spare(shared, &cx);
+                shared.idle.park_spare(shared, index);
             }
             None => {
                 if searching {
@@ -357,4 +406,21 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
     let leftover = cx.lifo.borrow_mut().take();
     drop(leftover);
     WORKER.with(|w| w.set(std::ptr::null()));
+}
+
+/// A spare going back to sleep leaves no task behind: its LIFO slot and
+/// local queue move to the injector, and a core worker is told.
+fn retire_spare(shared: &Shared, cx: &WorkerCx) {
+    let mut moved = false;
+    if let Some(r) = cx.lifo.borrow_mut().take() {
+        let _ = shared.injector.push(r);
+        moved = true;
+    }
+    while let Some(r) = shared.locals[cx.index].pop() {
+        let _ = shared.injector.push(r);
+        moved = true;
+    }
+    if moved {
+        shared.idle.notify_one(shared);
+    }
 }
