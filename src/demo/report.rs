@@ -154,28 +154,7 @@ pub(crate) fn table(s: &Summary) -> String {
             }
         }
     }
-    let cols = header.len();
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            cells
-                .iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in &cells {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            if c == 0 {
-                let _ = write!(line, "{cell:<w$}", w = widths[c]);
-            } else {
-                let _ = write!(line, "  {cell:>w$}", w = widths[c]);
-            }
-        }
-        let _ = writeln!(out, "{}", line.trim_end());
-    }
+    columns(&mut out, &cells, 1);
     let _ = writeln!(out);
     for note in [
         "spawn: creating and starting every thread; total: from the first start to the last join.",
@@ -192,7 +171,37 @@ pub(crate) fn table(s: &Summary) -> String {
     out
 }
 
-fn json_str(s: &str) -> String {
+/// Writes `cells` as aligned columns, two spaces apart: the first `left`
+/// columns flush left, the rest flush right (numbers). A row may be shorter
+/// than the others (an empty one is a blank line).
+pub(crate) fn columns(out: &mut String, cells: &[Vec<String>], left: usize) {
+    let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            cells
+                .iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in cells {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            let sep = if c == 0 { "" } else { "  " };
+            if c < left {
+                let _ = write!(line, "{sep}{cell:<w$}", w = widths[c]);
+            } else {
+                let _ = write!(line, "{sep}{cell:>w$}", w = widths[c]);
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
+
+/// `s` as a JSON string literal.
+pub(crate) fn json_str(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -208,7 +217,8 @@ fn json_str(s: &str) -> String {
     out
 }
 
-fn json_opt(v: Option<f64>) -> String {
+/// `v` as a JSON number, or `null` (also for NaN and infinities).
+pub(crate) fn json_opt(v: Option<f64>) -> String {
     v.filter(|v| v.is_finite())
         .map_or_else(|| "null".into(), |v| format!("{v}"))
 }
