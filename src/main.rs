@@ -10,6 +10,11 @@
 //! `--help` lists the options (`--threads`, `--workload`, `--modes`,
 //! `--workers`, `--json`, `--plot FILE.svg`).
 //!
+//! `cargo run --release -- bench` instead compares greenthread with tokio,
+//! smol and std threads on a representative set of the benchmark workloads,
+//! in this one process, and prints one table of medians and ratios
+//! (`--full` for the standard sizes, `--json` for JSON): see [`demo::bench`].
+//!
 //! Each configuration runs in a child process of its own (this binary,
 //! re-run with a hidden `--child` option), so each one's peak RSS and heap
 //! are its own and no run inherits another's memory.
@@ -55,8 +60,18 @@ fn os_max_threads() -> usize {
 /// Run thousands of Python-style threads in green and OS-thread mode, with
 /// and without the GIL, and compare them.
 #[derive(Debug, Parser)]
-#[command(name = "greenthread", version, about, long_about = None)]
+#[command(
+    name = "greenthread",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
+    /// Something other than the demo.
+    #[command(subcommand)]
+    action: Option<Action>,
+
     /// Threads per run, 1 to 1,000,000 (a `k`/`m` suffix is allowed); a
     /// comma-separated list runs each count. OS modes clamp to 20,000 (less
     /// if vm.max_map_count is low).
@@ -104,6 +119,18 @@ struct Cli {
     /// result line.
     #[arg(long, hide = true, value_parser = ModeSpec::parse)]
     child: Option<ModeSpec>,
+}
+
+/// What else the binary does.
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// Compare greenthread with tokio, smol and std threads (one table).
+    ///
+    /// Runs skynet, spawn-many, yield-many, ping-pong, a contended Lock,
+    /// queue throughput, timers and idle memory on every back-end that
+    /// applies, in this one process, and prints each one's median and
+    /// green's ratio to tokio and to the best peer.
+    Bench(demo::bench::BenchArgs),
 }
 
 /// Parses a thread count: digits with optional `_`, and an optional `k`
@@ -196,6 +223,9 @@ fn child_main(cli: &Cli, mode: ModeSpec) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Action::Bench(args)) = &cli.action {
+        return demo::bench::main(args);
+    }
     if let Some(mode) = cli.child {
         return child_main(&cli, mode);
     }

@@ -2,10 +2,12 @@
 //! peak, so a phase can tell what its threads cost.
 //!
 //! Two relaxed atomics per allocation (an add, and a `fetch_max` for the
-//! peak) are the whole overhead; every mode pays it alike.
+//! peak) are the whole overhead; every mode pays it alike. `bench` switches
+//! the counting off ([`set_counting`]) outside its memory workload, so its
+//! timings do not include two contended atomics per allocation.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// `System`, counting.
 pub(crate) struct Counting;
@@ -14,13 +16,21 @@ pub(crate) struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 /// The largest `LIVE` seen since the last [`reset_peak`].
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// Whether allocations are counted (see [`set_counting`]).
+static COUNTING: AtomicBool = AtomicBool::new(true);
 
 fn grew(by: usize) {
+    if !COUNTING.load(Ordering::Relaxed) {
+        return;
+    }
     let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
     PEAK.fetch_max(now, Ordering::Relaxed);
 }
 
 fn shrank(by: usize) {
+    if !COUNTING.load(Ordering::Relaxed) {
+        return;
+    }
     LIVE.fetch_sub(by, Ordering::Relaxed);
 }
 
@@ -80,4 +90,12 @@ pub(crate) fn peak() -> usize {
 /// Starts a new peak measurement from the current live bytes.
 pub(crate) fn reset_peak() {
     PEAK.store(live(), Ordering::Relaxed);
+}
+
+/// Turns the counting on or off (on from the start). While it is off,
+/// [`live`] does not move, so only a difference of two [`live`] readings
+/// taken while it is on means anything (wrapping: blocks allocated while it
+/// was off may be freed while it is on).
+pub(crate) fn set_counting(on: bool) {
+    COUNTING.store(on, Ordering::Relaxed);
 }

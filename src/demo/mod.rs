@@ -1,8 +1,10 @@
 //! The demo's parts: the modes and workloads it compares, one measurement
 //! ([`phase`], run in a child process), the counting allocator ([`alloc`]),
-//! and the output ([`report`]: table and JSON; [`plot`]: the SVG).
+//! and the output ([`report`]: table and JSON; [`plot`]: the SVG). The
+//! `bench` subcommand, greenthread against its peers, is [`bench`].
 
 pub(crate) mod alloc;
+pub(crate) mod bench;
 pub(crate) mod phase;
 pub(crate) mod plot;
 pub(crate) mod report;
