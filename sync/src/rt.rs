@@ -11,7 +11,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use event_listener::EventListener;
 use greenthread_runtime::time::{deadline_after, Sleep};
 
 /// Spends one unit of the cooperative budget (Pending, after waking the task,
@@ -87,14 +86,19 @@ impl Deadline {
 
 /// Waits for `listener` or `deadline`, whichever comes first; `true` if the
 /// listener was notified. The listener is polled first, so a notification
-/// that arrives together with the deadline wins.
+/// that arrives together with the deadline wins. Works with a boxed
+/// [`EventListener`](event_listener::EventListener) and with a stack
+/// listener from [`event_listener::listener!`] (no allocation).
 ///
 /// Cancel safety: dropping this future leaves `listener` in place (the
 /// caller owns it); dropping a notified listener passes the notification on.
-pub(crate) fn wait_listener<'a>(
-    listener: &'a mut EventListener,
+pub(crate) fn wait_listener<'a, L>(
+    listener: &'a mut L,
     deadline: &'a mut Deadline,
-) -> impl Future<Output = bool> + Send + 'a {
+) -> impl Future<Output = bool> + Send + 'a
+where
+    L: Future<Output = ()> + Unpin + Send,
+{
     std::future::poll_fn(move |cx| {
         if Pin::new(&mut *listener).poll(cx).is_ready() {
             return Poll::Ready(true);

@@ -4,7 +4,7 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use event_listener::{Event, IntoNotification};
+use event_listener::{listener, Event, IntoNotification};
 
 use super::{GetError, PutError};
 use crate::rt::{self, Deadline};
@@ -39,6 +39,10 @@ struct State<S> {
     unfinished: usize,
     /// Shut down (irreversible).
     shutdown: bool,
+    /// Getters registered on `not_empty`: a put notifies only if some wait.
+    getters: usize,
+    /// Putters registered on `not_full`: a get notifies only if some wait.
+    putters: usize,
 }
 
 impl<S> State<S> {
@@ -63,6 +67,15 @@ pub(crate) struct Core<T, S> {
     _items: std::marker::PhantomData<fn(T) -> T>,
 }
 
+impl<T, S> Core<T, S> {
+    /// Locks the state. A panic under the lock can only come from the
+    /// item's `Ord` (PriorityQueue); the counters are still consistent then,
+    /// so poisoning is ignored.
+    fn lock(&self) -> MutexGuard<'_, State<S>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl<T, S: Store<T>> Core<T, S> {
     /// A queue holding at most `maxsize` items (0: unbounded).
     pub(crate) fn new(maxsize: usize) -> Self {
@@ -72,19 +85,14 @@ impl<T, S: Store<T>> Core<T, S> {
                 maxsize,
                 unfinished: 0,
                 shutdown: false,
+                getters: 0,
+                putters: 0,
             }),
             not_empty: Event::new(),
             not_full: Event::new(),
             all_done: Event::new(),
             _items: std::marker::PhantomData,
         }
-    }
-
-    /// Locks the state. A panic under the lock can only come from the
-    /// item's `Ord` (PriorityQueue); the counters are still consistent then,
-    /// so poisoning is ignored.
-    fn lock(&self) -> MutexGuard<'_, State<S>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Items in the queue now.
@@ -105,8 +113,13 @@ impl<T, S: Store<T>> Core<T, S> {
 
     /// Changes the bound; putters are woken to re-check.
     pub(crate) fn set_maxsize(&self, maxsize: usize) {
-        self.lock().maxsize = maxsize;
-        self.not_full.notify(usize::MAX);
+        let mut st = self.lock();
+        st.maxsize = maxsize;
+        let waiting = st.putters > 0;
+        drop(st);
+        if waiting {
+            self.not_full.notify(usize::MAX);
+        }
     }
 
     /// Whether `shutdown` was called.
@@ -116,88 +129,124 @@ impl<T, S: Store<T>> Core<T, S> {
 
     /// Puts without waiting, or gives the item back.
     pub(crate) fn try_put(&self, item: T) -> Result<(), PutError<T>> {
-        let mut st = self.lock();
+        let st = self.lock();
+        self.put_locked(st, item).map_err(|(_, err)| err)
+    }
+
+    /// Puts `item` if the queue is open and not full, then unlocks and
+    /// wakes a getter if one waits. On failure, the lock is still held.
+    #[inline]
+    fn put_locked<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State<S>>,
+        item: T,
+    ) -> Result<(), (MutexGuard<'a, State<S>>, PutError<T>)> {
         if st.shutdown {
-            return Err(PutError::ShutDown(item));
+            return Err((st, PutError::ShutDown(item)));
         }
         let len = st.store.len();
         if st.is_full(len) {
-            return Err(PutError::Full(item));
+            return Err((st, PutError::Full(item)));
         }
         st.store.push(item);
         st.unfinished += 1;
+        let waiting = st.getters > 0;
         drop(st);
-        self.not_empty.notify(1.additional());
+        // Nobody registered on `not_empty` means nobody to notify; a getter
+        // registers under the lock we just released, after looking.
+        if waiting {
+            self.not_empty.notify(1.additional());
+        }
         Ok(())
     }
 
     /// Puts, waiting for room until `deadline`.
     pub(crate) async fn put(&self, item: T, mut deadline: Deadline) -> Result<(), PutError<T>> {
         rt::proceed().await;
+        let mut item = item;
+        // Set while counted in `putters`; the guard, not the lock, is what
+        // lives across the `.await` (a `MutexGuard` would make us `!Send`).
+        let mut waiting: Option<Registered<'_, T, S>> = None;
+        let mut expired = false;
         loop {
-            let mut listener = {
-                let mut st = self.lock();
-                if st.shutdown {
-                    return Err(PutError::ShutDown(item));
-                }
-                let len = st.store.len();
-                if !st.is_full(len) {
-                    st.store.push(item);
-                    st.unfinished += 1;
-                    drop(st);
-                    self.not_empty.notify(1.additional());
-                    return Ok(());
-                }
-                self.not_full.listen()
+            let st = self.lock();
+            let st = match waiting.take() {
+                Some(registered) => registered.done(st),
+                None => st,
             };
-            if !rt::wait_listener(&mut listener, &mut deadline).await {
-                drop(listener);
-                // One last look: room may have appeared with the deadline.
-                return self.try_put(item);
-            }
+            let st = match self.put_locked(st, item) {
+                Ok(()) => return Ok(()),
+                Err((_, err @ PutError::ShutDown(_))) => return Err(err),
+                // The last look after the deadline found no room either.
+                Err((_, err)) if expired => return Err(err),
+                Err((st, back)) => {
+                    item = back.into_inner();
+                    st
+                }
+            };
+            // Full: register on `not_full` before unlocking, so a get that
+            // frees a slot after we unlock sees us and notifies.
+            let (registered, st) = Registered::new(self, st, |st| &mut st.putters);
+            waiting = Some(registered);
+            listener!(self.not_full => listener);
+            drop(st);
+            expired = !rt::wait_listener(&mut listener, &mut deadline).await;
         }
     }
 
     /// Takes the next item without waiting.
     pub(crate) fn try_get(&self) -> Result<T, GetError> {
-        let mut st = self.lock();
+        let st = self.lock();
+        self.get_locked(st).map_err(|(_, err)| err)
+    }
+
+    /// Takes the next item if there is one, then unlocks and wakes a putter
+    /// if one waits. On failure, the lock is still held.
+    #[inline]
+    fn get_locked<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State<S>>,
+    ) -> Result<T, (MutexGuard<'a, State<S>>, GetError)> {
         match st.store.pop() {
             Some(item) => {
-                let bounded = st.maxsize > 0;
+                let waiting = st.putters > 0;
                 drop(st);
-                if bounded {
+                if waiting {
                     self.not_full.notify(1.additional());
                 }
                 Ok(item)
             }
-            None if st.shutdown => Err(GetError::ShutDown),
-            None => Err(GetError::Empty),
+            None if st.shutdown => Err((st, GetError::ShutDown)),
+            None => Err((st, GetError::Empty)),
         }
     }
 
     /// Takes the next item, waiting until `deadline`.
     pub(crate) async fn get(&self, mut deadline: Deadline) -> Result<T, GetError> {
         rt::proceed().await;
+        // As in `put`.
+        let mut waiting: Option<Registered<'_, T, S>> = None;
+        let mut expired = false;
         loop {
-            let mut listener = {
-                let mut st = self.lock();
-                if let Some(item) = st.store.pop() {
-                    let bounded = st.maxsize > 0;
-                    drop(st);
-                    if bounded {
-                        self.not_full.notify(1.additional());
-                    }
-                    return Ok(item);
-                }
-                if st.shutdown {
-                    return Err(GetError::ShutDown);
-                }
-                self.not_empty.listen()
+            let st = self.lock();
+            let st = match waiting.take() {
+                Some(registered) => registered.done(st),
+                None => st,
             };
-            if !rt::wait_listener(&mut listener, &mut deadline).await {
-                drop(listener);
-                return self.try_get();
-            }
+            let st = match self.get_locked(st) {
+                Ok(item) => return Ok(item),
+                Err((_, err @ GetError::ShutDown)) => return Err(err),
+                // The last look after the deadline found nothing either.
+                Err((_, err)) if expired => return Err(err),
+                Err((st, _)) => st,
+            };
+            // Empty: register on `not_empty` before unlocking, so a put
+            // after we unlock sees us and notifies.
+            let (registered, st) = Registered::new(self, st, |st| &mut st.getters);
+            waiting = Some(registered);
+            listener!(self.not_empty => listener);
+            drop(st);
+            expired = !rt::wait_listener(&mut listener, &mut deadline).await;
         }
     }
 
@@ -257,6 +306,48 @@ impl<T, S: Store<T>> Core<T, S> {
     /// `unfinished_tasks` (for tests and Debug).
     pub(crate) fn unfinished_tasks(&self) -> usize {
         self.lock().unfinished
+    }
+}
+
+/// One getter or putter counted in `State::getters`/`putters` while it is
+/// registered on the matching event. The waiter uncounts itself with
+/// [`done`](Self::done) under the lock it takes anyway after waking; if its
+/// future is dropped mid-wait, `Drop` takes the lock to do it (after the
+/// listener, declared later, has been dropped and passed on any
+/// notification it had).
+struct Registered<'a, T, S> {
+    /// The queue.
+    core: &'a Core<T, S>,
+    /// Which count (getters or putters).
+    count: fn(&mut State<S>) -> &mut usize,
+}
+
+impl<'a, T, S> Registered<'a, T, S> {
+    /// Counts a waiter under the lock `st`, which it hands back. The guard
+    /// is moved in and out rather than borrowed so that the `async` callers
+    /// can see it is dead across their `.await` (a borrowed local is kept in
+    /// the future, and a `MutexGuard` would make it `!Send`).
+    fn new(
+        core: &'a Core<T, S>,
+        mut st: MutexGuard<'a, State<S>>,
+        count: fn(&mut State<S>) -> &mut usize,
+    ) -> (Self, MutexGuard<'a, State<S>>) {
+        *count(&mut st) += 1;
+        (Registered { core, count }, st)
+    }
+
+    /// Uncounts the waiter under the lock `st`, which it hands back.
+    fn done(self, mut st: MutexGuard<'a, State<S>>) -> MutexGuard<'a, State<S>> {
+        *(self.count)(&mut st) -= 1;
+        std::mem::forget(self);
+        st
+    }
+}
+
+impl<T, S> Drop for Registered<'_, T, S> {
+    fn drop(&mut self) {
+        let mut st = self.core.lock();
+        *(self.count)(&mut st) -= 1;
     }
 }
 

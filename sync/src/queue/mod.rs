@@ -15,7 +15,13 @@
 //!    unlocking, then sleeps; a putter notifies one more getter
 //!    (`notify(1.additional())`) per item, a getter one more putter per
 //!    slot freed. A waiter that finds nothing when woken (another thread got
-//!    there first) registers again.
+//!    there first) registers again. The state counts the getters and
+//!    putters registered (a waiter counts itself under the mutex as it
+//!    registers and uncounts itself under the mutex it retakes when woken,
+//!    or in its drop), so a put or get that finds nobody registered skips
+//!    the notification: `Event::notify` takes the event's own lock even
+//!    with no listeners. Listeners live inside the waiting future
+//!    (`event_listener::listener!`), so waiting allocates nothing.
 //! 2. `task_done` reaching zero and `shutdown` notify everyone concerned.
 //! 3. Cancel safety: a dropped waiter's listener hands a notification it had
 //!    received on to the next waiter (`event_listener` does that), so no
