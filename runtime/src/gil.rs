@@ -155,10 +155,14 @@ impl Gil {
         }
     }
 
-    /// A thread's wrapper is gone: leave the queue, pass the GIL on if held.
-    pub(crate) fn forget(&self, ident: u64) {
+    /// A thread's wrapper is gone: leave the queue (`queued`: it is in it;
+    /// the search is skipped otherwise, so ending threads costs O(1) however
+    /// many wait), and pass the GIL on if held.
+    pub(crate) fn forget(&self, ident: u64, queued: bool) {
         let mut s = self.lock();
-        s.waiters.retain(|(id, _)| *id != ident);
+        if queued {
+            s.waiters.retain(|(id, _)| *id != ident);
+        }
         if s.waiters.is_empty() && s.holder != ident {
             self.request_since.store(0, Ordering::Release);
         }

@@ -223,7 +223,10 @@ impl<F> Drop for ThreadTask<F> {
             self.finish(None);
         }
         if let Some(gil) = &self.rt.gil {
-            gil.forget(self.thread.inner.ident.load(Ordering::Relaxed));
+            gil.forget(
+                self.thread.inner.ident.load(Ordering::Relaxed),
+                self.gil_queued,
+            );
         }
     }
 }
