@@ -367,6 +367,13 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
                 lifo_streak += 1;
                 Some(r)
             }
+            // The cap exists to be fair to queued tasks: with none queued,
+            // run the LIFO task at once (no push, no wake of an idle worker
+            // that would find nothing to steal but this pair).
+            Some(r) if shared.locals[index].is_empty() && shared.injector.is_empty() => {
+                lifo_streak = 1;
+                Some(r)
+            }
             Some(r) => {
                 lifo_streak = 0;
                 shared.push_local(index, r);
