@@ -35,7 +35,7 @@ use crate::gil::{self, Gil};
 use crate::park;
 use crate::thread::task::{Ended, ThreadExit, ThreadTask};
 use crate::thread::{
-    self, hooks_install, registry::Registry, Kind, Thread, ThreadError, INITIAL, STARTED, STOPPED,
+    self, hooks_install, registry::Registry, Kind, Thread, ThreadError, INITIAL, STARTED,
 };
 
 /// How long shutdown waits for cancelled daemon threads to drop their
@@ -478,22 +478,21 @@ impl RtInner {
         self.shutting_down.load(Ordering::SeqCst)
     }
 
-    /// Waits until every thread but the main one has left the registry —
-    /// which a thread does only after its target has been dropped — or
-    /// `grace` passes.
+    /// Waits until every cancelled thread has stopped — which a thread does
+    /// only after its target has been dropped — or `grace` passes.
     fn wait_threads_gone(&self, grace: Duration) {
         let deadline = Instant::now() + grace;
-        let mut pause = Duration::from_micros(50);
-        while self.registry.len() > 1 && Instant::now() < deadline {
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(5));
+        for t in self.registry.snapshot() {
+            if t.inner.kind != Kind::Main && t.inner.kind != Kind::Dummy {
+                thread::wait_stopped_blocking(&t, Some(deadline));
+            }
         }
     }
 
     fn join_non_daemon(&self) {
         let pred = |t: &Thread| t.inner.kind == Kind::Thread || t.inner.kind == Kind::Timer;
         while let Some(t) = self.registry.find(|t| pred(t) && !t.is_daemon()) {
-            thread::wait_stopped_blocking(&t);
+            thread::wait_stopped_blocking(&t, None);
         }
     }
 
@@ -502,8 +501,7 @@ impl RtInner {
         // Python's step 3: the main thread's handle is marked done first, so
         // threads blocked in `main_thread().join()` wake (and shutdown does
         // not wait on them forever). It stays enumerated until `stop_main`.
-        self.main.inner.state.store(STOPPED, Ordering::Release);
-        self.main.inner.done.notify(usize::MAX);
+        self.main.inner.mark_stopped();
         self.join_non_daemon();
         self.begin_shutdown();
         self.join_non_daemon();
@@ -530,8 +528,7 @@ impl RtInner {
         let locals = std::mem::take(&mut *main.locals.lock().unwrap_or_else(|e| e.into_inner()));
         drop(locals);
         self.registry.remove(&self.main);
-        main.state.store(STOPPED, Ordering::Release);
-        main.done.notify(usize::MAX);
+        main.mark_stopped();
     }
 
     /// Shutdown when the `Runtime` is dropped.

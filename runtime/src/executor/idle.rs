@@ -63,7 +63,7 @@ impl Idle {
 
     /// Work was pushed: wake a sleeper unless someone is searching already.
     #[inline]
-    pub(crate) fn notify_one(&self, _shared: &Shared) {
+    pub(crate) fn notify_one(&self) {
         fence(Ordering::SeqCst);
         if self.searching.load(Ordering::SeqCst) != 0
             || self.num_sleeping.load(Ordering::SeqCst) == 0
@@ -88,9 +88,9 @@ impl Idle {
     }
 
     /// A searching worker found work.
-    pub(crate) fn stop_searching(&self, shared: &Shared) {
+    pub(crate) fn stop_searching(&self) {
         if self.searching.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.notify_one(shared);
+            self.notify_one();
         }
     }
 

@@ -256,7 +256,7 @@ impl Shared {
                     // tasks: queue behind them, or a yield loop would run up
                     // to 61 times before they do.
                     let _ = self.injector.push(runnable);
-                    self.idle.notify_one(self);
+                    self.idle.notify_one();
                 } else if yielded {
                     self.push_local(cx.index, runnable);
                 } else {
@@ -268,7 +268,7 @@ impl Shared {
             }
             _ => {
                 let _ = self.injector.push(runnable);
-                self.idle.notify_one(self);
+                self.idle.notify_one();
             }
         }
     }
@@ -281,7 +281,7 @@ impl Shared {
             self.locals[index].spill_half(&self.injector);
             let _ = self.injector.push(r);
         }
-        self.idle.notify_one(self);
+        self.idle.notify_one();
     }
 
     /// Whether any queue holds a task.
@@ -388,7 +388,7 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
             Some(r) => {
                 if searching {
                     searching = false;
-                    shared.idle.stop_searching(shared);
+                    shared.idle.stop_searching();
                 }
                 tick = tick.wrapping_add(1);
                 shared.runs[index].set(runs, true);
@@ -428,6 +428,6 @@ fn retire_spare(shared: &Shared, cx: &WorkerCx) {
         moved = true;
     }
     if moved {
-        shared.idle.notify_one(shared);
+        shared.idle.notify_one();
     }
 }

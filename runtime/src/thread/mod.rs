@@ -610,13 +610,31 @@ pub fn stack_size(size: Option<usize>) -> std::io::Result<usize> {
     }
 }
 
-/// Waits on `done` without a timeout; used by the shutdown sequence.
-pub(crate) fn wait_stopped_blocking(t: &Thread) {
+impl ThreadInner {
+    /// Marks the thread `STOPPED` and wakes every joiner.
+    pub(crate) fn mark_stopped(&self) {
+        self.state.store(STOPPED, Ordering::Release);
+        self.done.notify(usize::MAX);
+    }
+}
+
+/// Blocks the calling OS thread until `t` has stopped or `deadline` passes
+/// (`None`: no deadline); returns whether it stopped. Used by the shutdown
+/// sequence, which runs outside any green thread.
+pub(crate) fn wait_stopped_blocking(t: &Thread, deadline: Option<std::time::Instant>) -> bool {
     while !t.is_stopped() {
         let l = t.inner.done.listen();
         if t.is_stopped() {
-            return;
+            break;
         }
-        l.wait();
+        match deadline {
+            None => l.wait(),
+            Some(d) => {
+                if l.wait_deadline(d).is_none() && std::time::Instant::now() >= d {
+                    return t.is_stopped();
+                }
+            }
+        }
     }
+    true
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use super::{Kind, Thread, STOPPED};
+use super::{Kind, Thread};
 use crate::runtime;
 
 /// Shards of the registry: spreads the lock traffic of many threads starting
@@ -117,8 +117,7 @@ struct DummyGuard(Thread);
 impl Drop for DummyGuard {
     fn drop(&mut self) {
         runtime::global().registry.remove(&self.0);
-        self.0.inner.state.store(STOPPED, Ordering::Release);
-        self.0.inner.done.notify(usize::MAX);
+        self.0.inner.mark_stopped();
     }
 }
 

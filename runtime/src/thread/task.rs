@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::hooks::{self, TraceEvent};
-use super::{Kind, Thread, STOPPED};
+use super::{Kind, Thread};
 use crate::context;
 use crate::coop;
 use crate::runtime::RtInner;
@@ -75,6 +75,8 @@ pub(crate) struct ThreadTask<F> {
     finished: bool,
     /// Queued for the GIL.
     gil_queued: bool,
+    /// Holding the GIL (kept across a cooperative-budget yield).
+    gil_held: bool,
 }
 
 impl<F: Future> ThreadTask<F> {
@@ -87,6 +89,7 @@ impl<F: Future> ThreadTask<F> {
             first_poll: true,
             finished: false,
             gil_queued: false,
+            gil_held: false,
         }
     }
 }
@@ -119,8 +122,7 @@ impl<F> ThreadTask<F> {
             return; // the runtime stops the main thread after shutdown
         }
         self.rt.registry.remove(&self.thread);
-        inner.state.store(STOPPED, Ordering::Release);
-        inner.done.notify(usize::MAX);
+        inner.mark_stopped();
     }
 }
 
@@ -155,6 +157,7 @@ impl<F: Future> Future for ThreadTask<F> {
             {
                 return Poll::Pending;
             }
+            this.gil_held = true;
         }
         if this.first_poll {
             this.first_poll = false;
@@ -187,6 +190,7 @@ impl<F: Future> Future for ThreadTask<F> {
             let keep = budget_yield && matches!(result, Ok(Poll::Pending)) && !gil.should_switch();
             if !keep {
                 gil.release(ident);
+                this.gil_held = false;
             }
         }
         match result {
@@ -215,14 +219,15 @@ impl<F: Future> Future for ThreadTask<F> {
 impl<F> Drop for ThreadTask<F> {
     fn drop(&mut self) {
         if !self.finished {
-            // Dropped before completion: the runtime is shutting down.
-            let thread = self.thread.clone();
-            let rt = self.rt.clone();
-            let _enter = context::enter(&thread, &rt);
+            // Dropped before completion: the runtime is shutting down. The
+            // guard holds raw pointers only, so `self` stays mutable.
+            let _enter = context::enter(&self.thread, &self.rt);
             self.drop_target();
             self.finish(None);
         }
-        if let Some(gil) = &self.rt.gil {
+        // Most threads end having released the GIL and left its queue: no
+        // lock to take then.
+        if let (Some(gil), true) = (&self.rt.gil, self.gil_queued || self.gil_held) {
             gil.forget(
                 self.thread.inner.ident.load(Ordering::Relaxed),
                 self.gil_queued,
