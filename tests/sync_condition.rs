@@ -337,7 +337,9 @@ fn cancel_passes_notify_on() {
     assert!(!c.locked(), "left released");
 }
 
-/// Under tokio, with std threads notifying.
+/// Under tokio's multi-thread runtime. Its tasks move between worker OS
+/// threads at any `.await`, so an RLock (owned by an OS thread there) would
+/// not follow them: the condition is built over a plain Lock.
 #[test]
 fn inside_tokio() {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -345,7 +347,7 @@ fn inside_tokio() {
         .enable_all()
         .build()
         .unwrap();
-    let c = Condition::new();
+    let c = Condition::with_lock(Lock::new());
     let n = Arc::new(AtomicUsize::new(0));
     rt.block_on(async {
         let mut tasks = Vec::new();

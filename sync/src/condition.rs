@@ -107,6 +107,10 @@ pub struct Condition {
 
 impl Condition {
     /// A condition with a new [`RLock`] of its own (Python's default).
+    ///
+    /// The RLock is owned by the thread that took it (see [`RLock`]); in a
+    /// work-stealing foreign executor, whose tasks move between OS threads,
+    /// use [`with_lock`](Self::with_lock) instead.
     pub fn new() -> Condition {
         Condition::with_rlock(RLock::new())
     }

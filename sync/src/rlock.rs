@@ -33,6 +33,11 @@ struct Inner {
 /// it. Only the owner may release it. Ownership is by thread: a green
 /// thread's ident under greenthread, the OS thread's ident under
 /// `block_on` or in a foreign executor (see `greenthread::get_ident`).
+/// A task of a work-stealing foreign executor (tokio's multi-thread
+/// runtime, several async-executor threads) can move between OS threads
+/// at any `.await`, and then no longer owns the lock it took: there, use a
+/// [`Lock`](crate::Lock), or a [`Condition`](crate::Condition) built
+/// [`with_lock`](crate::Condition::with_lock).
 ///
 /// Fairness is [`Lock`](crate::Lock)'s: waiters that have waited about a
 /// millisecond get the lock handed to them. Clones share one lock.
