@@ -525,7 +525,7 @@ impl RtInner {
 
     fn stop_main(&self) {
         let main = &self.main.inner;
-        let locals = std::mem::take(&mut *main.locals.lock().unwrap_or_else(|e| e.into_inner()));
+        let locals = main.parts().take_locals();
         drop(locals);
         self.registry.remove(&self.main);
         main.mark_stopped();

@@ -12,8 +12,11 @@
 //! there are no spurious wake-ups.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::rt::{self, Deadline};
@@ -104,8 +107,8 @@ impl Event {
     ///
     /// Cancel safe: `set` wakes every waiter, so a dropped wait takes nothing
     /// from the others.
-    pub async fn wait(&self) -> bool {
-        self.wait_deadline(Deadline::never()).await
+    pub fn wait(&self) -> impl Future<Output = bool> + Send + '_ {
+        Wait::new(&self.inner, Deadline::never())
     }
 
     /// Waits at most `timeout` for the flag; `true` if it was set (or a `set`
@@ -115,30 +118,79 @@ impl Event {
     /// # Cancel safety
     ///
     /// Cancel safe, as [`wait`](Self::wait).
-    pub async fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.wait_deadline(Deadline::after(timeout)).await
+    pub fn wait_timeout(&self, timeout: Duration) -> impl Future<Output = bool> + Send + '_ {
+        Wait::new(&self.inner, Deadline::after(timeout))
     }
+}
 
-    /// The body of both waits.
-    async fn wait_deadline(&self, mut deadline: Deadline) -> bool {
-        rt::proceed().await;
-        let s = self.inner.state.load(Ordering::Acquire);
-        if s & SET != 0 {
-            return true;
+/// The future of both waits, written out by hand: a parked thread holds one,
+/// so its size is part of every parked thread's (issue 6, W9).
+struct Wait<'a> {
+    /// The event.
+    inner: &'a Inner,
+    /// The generation the wait started in; [`NOT_STARTED`] before the first
+    /// poll.
+    generation: usize,
+    /// The registered listener, if any.
+    listener: Option<event_listener::EventListener>,
+    /// When to give up.
+    deadline: Deadline,
+}
+
+/// [`Wait::generation`] before the first poll (generations are even).
+const NOT_STARTED: usize = SET;
+
+impl<'a> Wait<'a> {
+    fn new(inner: &'a Inner, deadline: Deadline) -> Self {
+        Wait {
+            inner,
+            generation: NOT_STARTED,
+            listener: None,
+            deadline,
         }
-        let generation = s & !SET;
+    }
+}
+
+impl Future for Wait<'_> {
+    type Output = bool;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
+        let this = &mut *self;
+        if this.generation == NOT_STARTED {
+            if rt::poll_proceed(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let s = this.inner.state.load(Ordering::Acquire);
+            if s & SET != 0 {
+                return Poll::Ready(true);
+            }
+            this.generation = s & !SET;
+        }
         loop {
-            let mut listener = self.inner.event.listen();
-            let s = self.inner.state.load(Ordering::Acquire);
-            if s & SET != 0 || s & !SET != generation {
-                return true;
+            let Some(listener) = this.listener.as_mut() else {
+                // Register, then look again: a `set` in between is seen here
+                // or notifies the listener.
+                let listener = this.inner.event.listen();
+                let s = this.inner.state.load(Ordering::Acquire);
+                if s & SET != 0 || s & !SET != this.generation {
+                    return Poll::Ready(true);
+                }
+                this.listener = Some(listener);
+                continue;
+            };
+            // The listener first: a `set` that comes with the deadline wins.
+            if Pin::new(listener).poll(cx).is_ready() {
+                this.listener = None;
+                if this.inner.state.load(Ordering::Acquire) & !SET != this.generation {
+                    return Poll::Ready(true);
+                }
+                // A notification handed on by a dropped listener: wait on.
+                continue;
             }
-            if !rt::wait_listener(&mut listener, &mut deadline).await {
-                return false;
+            if this.deadline.poll_expired(cx) {
+                return Poll::Ready(false);
             }
-            if self.inner.state.load(Ordering::Acquire) & !SET != generation {
-                return true;
-            }
+            return Poll::Pending;
         }
     }
 }

@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use greenthread_runtime::time::{deadline_after, Sleep};
 
@@ -41,29 +41,26 @@ pub(crate) fn get_ident() -> u64 {
     greenthread_runtime::get_ident()
 }
 
-/// When a wait gives up, with the timer armed lazily.
+/// When a wait gives up: a [`Sleep`], armed lazily (only by a poll that has
+/// to wait), that never completes for a wait without a timeout.
 #[derive(Debug)]
 pub(crate) struct Deadline {
-    /// `None`: never.
-    at: Option<Instant>,
-    /// The timer, created on the first poll that has to sleep.
-    sleep: Option<Sleep>,
+    /// The timer.
+    sleep: Sleep,
 }
 
 impl Deadline {
     /// A wait without a timeout.
-    pub(crate) const fn never() -> Self {
+    pub(crate) fn never() -> Self {
         Deadline {
-            at: None,
-            sleep: None,
+            sleep: Sleep::until(None),
         }
     }
 
     /// A wait of at most `d` from now (clamped to `TIMEOUT_MAX`).
     pub(crate) fn after(d: Duration) -> Self {
         Deadline {
-            at: deadline_after(d),
-            sleep: None,
+            sleep: Sleep::until(deadline_after(d)),
         }
     }
 
@@ -75,12 +72,7 @@ impl Deadline {
     /// Whether the deadline has passed; if not, makes sure `cx` is woken
     /// when it does.
     pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
-        let Some(at) = self.at else { return false };
-        if Instant::now() >= at {
-            return true;
-        }
-        let sleep = self.sleep.get_or_insert_with(|| Sleep::until(Some(at)));
-        Pin::new(sleep).poll(cx).is_ready()
+        Pin::new(&mut self.sleep).poll(cx).is_ready()
     }
 }
 

@@ -173,7 +173,8 @@ pub fn getprofile() -> Option<TraceHook> {
 
 fn for_all_threads(f: impl Fn(&mut Hooks)) {
     for thread in crate::runtime::all_threads() {
-        let mut slot = thread.inner.hooks.lock().unwrap_or_else(|e| e.into_inner());
+        let mut parts = thread.inner.parts();
+        let slot = &mut parts.extra().hooks;
         let mut hooks = slot.as_deref().cloned().unwrap_or_default();
         f(&mut hooks);
         *slot = Some(Arc::new(hooks));
@@ -190,7 +191,7 @@ pub(crate) fn install_at_start(thread: &Thread) {
         profile: getprofile(),
     };
     if hooks.trace.is_some() || hooks.profile.is_some() {
-        *thread.inner.hooks.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(hooks));
+        thread.inner.parts().extra().hooks = Some(Arc::new(hooks));
     }
 }
 
@@ -202,10 +203,10 @@ pub(crate) fn trace(thread: &Thread, event: TraceEvent) {
     }
     let hooks = thread
         .inner
-        .hooks
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+        .parts()
+        .extra
+        .as_ref()
+        .and_then(|e| e.hooks.clone());
     if let Some(h) = hooks {
         let _ = catch_unwind(AssertUnwindSafe(|| {
             if let Some(t) = &h.trace {

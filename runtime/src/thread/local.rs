@@ -75,11 +75,8 @@ impl<T: Send + 'static> Local<T> {
         let key = self.key();
         let thread = current_thread();
         let taken = {
-            let mut locals = thread
-                .inner
-                .locals
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut parts = thread.inner.parts();
+            let locals = &mut parts.extra().locals;
             locals
                 .iter()
                 .position(|(k, _)| *k == key)
@@ -122,12 +119,8 @@ impl<T: Send + 'static> Drop for PutBack<T> {
                 // replaces it, so the outer update is not shadowed. The
                 // replaced value is dropped after the lock is released.
                 let replaced = {
-                    let mut locals = self
-                        .thread
-                        .inner
-                        .locals
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner());
+                    let mut parts = self.thread.inner.parts();
+                    let locals = &mut parts.extra().locals;
                     match locals.iter_mut().find(|(k, _)| *k == self.key) {
                         Some((_, slot)) => Some(std::mem::replace(slot, v)),
                         None => {

@@ -161,22 +161,70 @@ pub(crate) struct ThreadInner {
     pub(crate) native_id: AtomicU64,
     /// `N` of the automatic name (0: named explicitly).
     auto_n: u64,
-    /// An explicit (or renamed) name; `None`: the automatic one.
-    name: Mutex<Option<Box<str>>>,
     /// Notified when the thread is marked `STOPPED`.
     pub(crate) done: Event,
-    /// The target, until `start()` takes it.
-    target: Mutex<Option<BoxFuture>>,
-    /// The task's waker, so shutdown can wake it to be cancelled.
-    pub(crate) waker: Mutex<Option<Waker>>,
-    /// `Local` values: (key, value).
-    pub(crate) locals: Mutex<Vec<(usize, Box<dyn Any + Send>)>>,
-    /// Trace and profile hooks installed in this thread.
-    pub(crate) hooks: Mutex<Option<Arc<Hooks>>>,
+    /// The target or the task's waker, and the rarely used state; one lock
+    /// for all of it keeps a parked thread small (issue 6, W9).
+    pub(crate) parts: Mutex<Parts>,
     /// The runtime the thread was created in (`None`: outside any runtime);
     /// `start()` starts it there, so starting it after that runtime shut
     /// down fails (SPEC §10.4) instead of running it elsewhere.
     home: Option<std::sync::Weak<runtime::RtInner>>,
+}
+
+/// What a thread's one lock guards.
+#[derive(Default)]
+pub(crate) struct Parts {
+    /// The target until `start()`, then the task's waker until the end.
+    pub(crate) slot: Slot,
+    /// Boxed on first use: most threads never need it.
+    extra: Option<Box<Extra>>,
+}
+
+impl Parts {
+    /// The rarely used state, created on first use.
+    pub(crate) fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The `Local` values, taken out (the thread is ending).
+    pub(crate) fn take_locals(&mut self) -> Vec<(usize, Box<dyn Any + Send>)> {
+        self.extra
+            .as_mut()
+            .map(|e| std::mem::take(&mut e.locals))
+            .unwrap_or_default()
+    }
+}
+
+/// A thread's target, then its task's waker.
+#[derive(Default)]
+pub(crate) enum Slot {
+    /// Neither (taken, or never had one: main, dummy, `spawn`).
+    #[default]
+    Empty,
+    /// The target, until `start()` takes it.
+    Target(BoxFuture),
+    /// The task's waker, so shutdown can wake it to be cancelled.
+    Waker(Waker),
+}
+
+/// The state few threads use.
+#[derive(Default)]
+pub(crate) struct Extra {
+    /// An explicit (or renamed) name; `None`: the automatic one.
+    pub(crate) name: Option<Box<str>>,
+    /// `Local` values: (key, value).
+    pub(crate) locals: Vec<(usize, Box<dyn Any + Send>)>,
+    /// Trace and profile hooks installed in this thread.
+    pub(crate) hooks: Option<Arc<Hooks>>,
+}
+
+impl ThreadInner {
+    /// Locks the thread's parts (never poisoned in practice: nothing panics
+    /// under this lock; a poisoned one is used as is).
+    pub(crate) fn parts(&self) -> std::sync::MutexGuard<'_, Parts> {
+        self.parts.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// A Python-style thread (`threading.Thread`). A cheap handle: clones are
@@ -291,12 +339,16 @@ impl Thread {
                 ident: AtomicU64::new(0),
                 native_id: AtomicU64::new(0),
                 auto_n,
-                name: Mutex::new(name.map(String::into_boxed_str)),
                 done: Event::new(),
-                target: Mutex::new(target),
-                waker: Mutex::new(None),
-                locals: Mutex::new(Vec::new()),
-                hooks: Mutex::new(None),
+                parts: Mutex::new(Parts {
+                    slot: target.map_or(Slot::Empty, Slot::Target),
+                    extra: name.map(|n| {
+                        Box::new(Extra {
+                            name: Some(n.into_boxed_str()),
+                            ..Extra::default()
+                        })
+                    }),
+                }),
                 home: match kind {
                     Kind::Main | Kind::Dummy => None,
                     Kind::Thread | Kind::Timer => context::runtime().map(|rt| Arc::downgrade(&rt)),
@@ -354,13 +406,14 @@ impl Thread {
         {
             return Err(ThreadError::AlreadyStarted);
         }
-        let target = self
-            .inner
-            .target
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        target.ok_or(ThreadError::AlreadyStarted)
+        let mut parts = self.inner.parts();
+        match std::mem::take(&mut parts.slot) {
+            Slot::Target(target) => Ok(target),
+            other => {
+                parts.slot = other;
+                Err(ThreadError::AlreadyStarted)
+            }
+        }
     }
 
     /// Waits until the thread ends (Python's `join()`); a switch point.
@@ -428,8 +481,8 @@ impl Thread {
     /// The thread's name (Python's `name`).
     #[doc(alias = "getName")]
     pub fn name(&self) -> String {
-        let name = self.inner.name.lock().unwrap_or_else(|e| e.into_inner());
-        match &*name {
+        let parts = self.inner.parts();
+        match parts.extra.as_ref().and_then(|e| e.name.as_deref()) {
             Some(n) => n.to_string(),
             None => self.auto_name(),
         }
@@ -446,8 +499,8 @@ impl Thread {
     /// Renames the thread (Python's `name = ...`); names need not be unique.
     #[doc(alias = "setName")]
     pub fn set_name(&self, name: impl Into<String>) {
-        *self.inner.name.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(name.into().into_boxed_str());
+        let name = name.into().into_boxed_str();
+        self.inner.parts().extra().name = Some(name);
     }
 
     /// Python's `ident`: `None` until started, then a non-zero number unique
@@ -492,12 +545,10 @@ impl Thread {
     /// Asks the thread's wrapper to drop its target (runtime shutdown).
     pub(crate) fn cancel(&self) {
         self.inner.cancelled.store(true, Ordering::Release);
-        let waker = self
-            .inner
-            .waker
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let waker = match &self.inner.parts().slot {
+            Slot::Waker(w) => Some(w.clone()),
+            _ => None,
+        };
         if let Some(w) = waker {
             w.wake();
         }

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::hooks::{self, TraceEvent};
-use super::{Kind, Thread};
+use super::{Kind, Slot, Thread};
 use crate::context;
 use crate::coop;
 use crate::runtime::RtInner;
@@ -113,10 +113,10 @@ impl<F> ThreadTask<F> {
         if let (true, Some(payload)) = (self.report, panic) {
             hooks::report_panic(&self.thread, panic_message(payload));
         }
-        let locals = std::mem::take(&mut *inner.locals.lock().unwrap_or_else(|e| e.into_inner()));
+        let locals = inner.parts().take_locals();
         let _ = catch_unwind(AssertUnwindSafe(move || drop(locals)));
         hooks::trace(&self.thread, TraceEvent::Exit);
-        let waker = inner.waker.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let waker = std::mem::take(&mut inner.parts().slot);
         drop(waker);
         if inner.kind == Kind::Main {
             return; // the runtime stops the main thread after shutdown
@@ -142,7 +142,7 @@ impl<F: Future> Future for ThreadTask<F> {
         let inner = &*this.thread.inner;
         inner.native_id.store(crate::native_id(), Ordering::Relaxed);
         if this.first_poll {
-            *inner.waker.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
+            inner.parts().slot = Slot::Waker(cx.waker().clone());
         }
         if inner.cancelled.load(Ordering::Acquire) {
             this.drop_target();

@@ -129,7 +129,7 @@ impl Driver {
             waker,
             timers: Mutex::new(Timers {
                 map: BTreeMap::new(),
-                next_id: 0,
+                next_id: 1, // 0 is `TimerState::IDLE`
                 sleeping_until: None,
             }),
             io: Mutex::new(IoSlab::default()),

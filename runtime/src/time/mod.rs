@@ -79,15 +79,23 @@ pub async fn yield_now() {
     .await
 }
 
-/// Where a [`Sleep`] is with the driver.
-#[derive(Debug, Clone, Copy)]
-enum TimerState {
-    /// Not armed yet (armed lazily on the first pending poll).
-    Idle,
-    /// Armed with this id.
-    Armed(u64),
+/// Where a [`Sleep`] is with the driver, in one word (a `Sleep` sits in
+/// many waiting futures): [`IDLE`](Self::IDLE) until armed (lazily, on the
+/// first pending poll), then the driver's id of its timer (ids start at 1
+/// and never reach `u64::MAX`), then [`DONE`](Self::DONE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TimerState(u64);
+
+impl TimerState {
+    /// Not armed yet.
+    const IDLE: TimerState = TimerState(0);
     /// Completed.
-    Done,
+    const DONE: TimerState = TimerState(u64::MAX);
+
+    /// The id of the armed timer, if it is armed.
+    fn armed(self) -> Option<u64> {
+        (self != Self::IDLE && self != Self::DONE).then_some(self.0)
+    }
 }
 
 /// The future returned by [`sleep`].
@@ -105,7 +113,7 @@ impl Sleep {
     pub fn until(deadline: Option<Instant>) -> Sleep {
         Sleep {
             deadline,
-            state: TimerState::Idle,
+            state: TimerState::IDLE,
         }
     }
 
@@ -127,31 +135,30 @@ impl Future for Sleep {
         let Some(deadline) = self.deadline else {
             return Poll::Pending;
         };
-        match self.state {
-            TimerState::Done => return Poll::Ready(()),
-            _ if Instant::now() >= deadline => {
-                if let TimerState::Armed(id) = self.state {
-                    driver().cancel(deadline, id);
-                }
-                self.state = TimerState::Done;
-                return Poll::Ready(());
-            }
-            TimerState::Armed(id) => {
-                if driver().update(deadline, id, cx.waker()) {
-                    return Poll::Pending;
-                }
-                // Fired (the driver may round) yet not due: arm again.
-            }
-            TimerState::Idle => {}
+        if self.state == TimerState::DONE {
+            return Poll::Ready(());
         }
-        self.state = TimerState::Armed(driver().arm(deadline, cx.waker().clone()));
+        if Instant::now() >= deadline {
+            if let Some(id) = self.state.armed() {
+                driver().cancel(deadline, id);
+            }
+            self.state = TimerState::DONE;
+            return Poll::Ready(());
+        }
+        if let Some(id) = self.state.armed() {
+            if driver().update(deadline, id, cx.waker()) {
+                return Poll::Pending;
+            }
+            // Fired (the driver may round) yet not due: arm again.
+        }
+        self.state = TimerState(driver().arm(deadline, cx.waker().clone()));
         Poll::Pending
     }
 }
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let (TimerState::Armed(id), Some(deadline)) = (self.state, self.deadline) {
+        if let (Some(id), Some(deadline)) = (self.state.armed(), self.deadline) {
             driver().cancel(deadline, id);
         }
     }
