@@ -69,6 +69,22 @@ pub(crate) fn with_thread<R>(f: impl FnOnce(Option<&ThreadInner>) -> R) -> R {
     f(unsafe { ptr.as_ref() })
 }
 
+/// Runs `f` with the runtime whose thread is being polled on this OS thread,
+/// or else the process-wide runtime, without cloning the `Arc` (its count
+/// is one cache line every worker would otherwise bounce on each spawn).
+pub(crate) fn with_runtime_or_global<R>(f: impl FnOnce(&Arc<RtInner>) -> R) -> R {
+    let ptr = RUNTIME.try_with(|c| c.get()).unwrap_or(std::ptr::null());
+    if ptr.is_null() {
+        return f(crate::runtime::global());
+    }
+    // SAFETY: as in `thread`: non-null means a live `Arc<RtInner>` kept
+    // alive by the enclosing `enter` window on this OS thread, which lasts
+    // through `f`. `ManuallyDrop` makes this a borrow: the count is never
+    // changed, and never decremented by a drop.
+    let rt = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(ptr) });
+    f(&rt)
+}
+
 /// The runtime whose thread is being polled on this OS thread, if any.
 pub(crate) fn runtime() -> Option<Arc<RtInner>> {
     let ptr = RUNTIME.try_with(|c| c.get()).ok()?;

@@ -48,7 +48,7 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::time::Duration;
@@ -155,6 +155,8 @@ pub(crate) struct ThreadInner {
     pub(crate) cancelled: AtomicBool,
     /// The daemon flag.
     daemon: AtomicBool,
+    /// Its slot in the registry (`registry::NO_SLOT`: not registered).
+    pub(crate) reg_slot: AtomicU32,
     /// Python's `ident`; 0 until started.
     pub(crate) ident: AtomicU64,
     /// The OS thread it last ran on; 0 until it has run.
@@ -336,6 +338,7 @@ impl Thread {
                 state: AtomicU8::new(INITIAL),
                 cancelled: AtomicBool::new(false),
                 daemon: AtomicBool::new(daemon),
+                reg_slot: AtomicU32::new(registry::NO_SLOT),
                 ident: AtomicU64::new(0),
                 native_id: AtomicU64::new(0),
                 auto_n,
@@ -388,10 +391,18 @@ impl Thread {
     /// - [`ThreadError::StartFailed`] if the OS refused a thread (OS-thread
     ///   mode).
     pub fn start(&self) -> Result<(), ThreadError> {
-        let rt = match &self.inner.home {
-            Some(home) => home.upgrade().ok_or(ThreadError::ShuttingDown)?,
-            None => runtime::current_or_global(),
-        };
+        context::with_runtime_or_global(|current| match &self.inner.home {
+            // Started from its home runtime (the usual case): borrowed, no
+            // reference count touched.
+            Some(home) if !std::ptr::eq(home.as_ptr(), Arc::as_ptr(current)) => {
+                let home = home.upgrade().ok_or(ThreadError::ShuttingDown)?;
+                self.start_on(&home)
+            }
+            _ => self.start_on(current),
+        })
+    }
+
+    fn start_on(&self, rt: &Arc<runtime::RtInner>) -> Result<(), ThreadError> {
         if rt.is_shutting_down() {
             return Err(ThreadError::ShuttingDown);
         }

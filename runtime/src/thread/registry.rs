@@ -2,7 +2,6 @@
 //! and the `_DummyThread`s of foreign OS threads.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -10,15 +9,71 @@ use super::{Kind, Thread};
 use crate::runtime;
 
 /// Shards of the registry: spreads the lock traffic of many threads starting
-/// and ending at once over several mutexes (a power of two, so the shard is
-/// a mask of the ident).
+/// and ending at once over several mutexes. A power of two, so the shard is
+/// a mask of the ident. (By the ident's low bits: sharding by ident block,
+/// so that one worker's starts share a shard, was slower in W2, since the
+/// threads that end are the ones just started, on the other worker.)
 const SHARDS: usize = 16;
 
-/// The alive threads of one runtime, by ident.
+/// `ThreadInner::reg_slot` of a thread that is not registered.
+pub(crate) const NO_SLOT: u32 = u32::MAX;
+
+/// One shard: a slab of threads. A thread remembers its slot, so leaving is
+/// O(1) with no hashing, and a freed slot is the next one taken (it is
+/// still in cache). Each shard's lock is alone on its cache lines (two:
+/// adjacent-line prefetch), or workers locking neighbouring shards would
+/// still bounce one line.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Shard {
+    /// The registered threads; `None`: a free slot.
+    slots: Vec<Option<Thread>>,
+    /// Free slots, most recently freed last.
+    free: Vec<u32>,
+}
+
+impl Shard {
+    fn insert(&mut self, t: &Thread) {
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(t.clone());
+                i
+            }
+            None => {
+                self.slots.push(Some(t.clone()));
+                // A shard never holds `NO_SLOT` (4 billion) threads: the
+                // memory runs out long before.
+                (self.slots.len() - 1) as u32
+            }
+        };
+        t.inner.reg_slot.store(slot, Ordering::Relaxed);
+    }
+
+    fn remove(&mut self, t: &Thread) -> Option<Thread> {
+        let slot = t.inner.reg_slot.load(Ordering::Relaxed);
+        let entry = self.slots.get_mut(slot as usize)?;
+        if !entry.as_ref().is_some_and(|e| e == t) {
+            return None; // not registered here (or removed already)
+        }
+        t.inner.reg_slot.store(NO_SLOT, Ordering::Relaxed);
+        self.free.push(slot);
+        entry.take()
+    }
+
+    fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    fn threads(&self) -> impl Iterator<Item = &Thread> {
+        self.slots.iter().flatten()
+    }
+}
+
+/// The alive threads of one runtime.
 #[derive(Debug)]
 pub(crate) struct Registry {
-    /// Threads by ident, sharded by the ident's low bits.
-    shards: Box<[Mutex<HashMap<u64, Thread>>]>,
+    /// Threads, sharded by ident block.
+    shards: Box<[Mutex<Shard>]>,
     /// Set by `close` while holding every shard lock, read under one: a
     /// start either registers before the close or sees it.
     closed: AtomicBool,
@@ -27,32 +82,31 @@ pub(crate) struct Registry {
 impl Registry {
     pub(crate) fn new() -> Registry {
         Registry {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             closed: AtomicBool::new(false),
         }
     }
 
-    fn shard(&self, ident: u64) -> std::sync::MutexGuard<'_, HashMap<u64, Thread>> {
-        self.shards[(ident as usize) & (SHARDS - 1)]
+    fn shard(&self, t: &Thread) -> std::sync::MutexGuard<'_, Shard> {
+        let ident = t.inner.ident.load(Ordering::Relaxed);
+        self.shards[ident as usize & (SHARDS - 1)]
             .lock()
             .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Registers a thread regardless of `close` (main and dummy threads).
     pub(crate) fn insert(&self, t: &Thread) {
-        let ident = t.inner.ident.load(Ordering::Relaxed);
-        self.shard(ident).insert(ident, t.clone());
+        self.shard(t).insert(t);
     }
 
     /// Registers a starting thread unless the registry is closed; returns
     /// whether it did.
     pub(crate) fn insert_if_open(&self, t: &Thread) -> bool {
-        let ident = t.inner.ident.load(Ordering::Relaxed);
-        let mut shard = self.shard(ident);
+        let mut shard = self.shard(t);
         if self.closed.load(Ordering::Relaxed) {
             return false;
         }
-        shard.insert(ident, t.clone());
+        shard.insert(t);
         true
     }
 
@@ -68,9 +122,9 @@ impl Registry {
         drop(guards);
     }
 
+    /// Deregisters `t` (nothing if it is not registered).
     pub(crate) fn remove(&self, t: &Thread) {
-        let ident = t.inner.ident.load(Ordering::Relaxed);
-        let removed = self.shard(ident).remove(&ident);
+        let removed = self.shard(t).remove(t);
         drop(removed); // may drop the last handle: not under the lock
     }
 
@@ -91,7 +145,7 @@ impl Registry {
                 shard
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .values()
+                    .threads()
                     .cloned(),
             );
         }
@@ -104,7 +158,7 @@ impl Registry {
         self.shards.iter().find_map(|s| {
             s.lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .values()
+                .threads()
                 .find(|t| pred(t))
                 .cloned()
         })

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use super::error::JoinError;
 use super::task::{panic_message, Ended};
 use super::{Kind, Thread, ThreadBuilder};
-use crate::runtime;
+use crate::context;
 
 /// Starts `future` as a new thread (visible in [`enumerate`](crate::enumerate),
 /// named `Thread-N`, daemon flag inherited) and returns a handle to its
@@ -42,7 +42,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    spawn_on(&runtime::current_or_global(), thread, future)
+    context::with_runtime_or_global(|rt| spawn_on(rt, thread, future))
 }
 
 /// Starts `future` as `thread` on `rt`.
