@@ -47,7 +47,6 @@ pub use timer::Timer;
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
@@ -93,10 +92,36 @@ where
     }
 }
 
-/// A thread's body, boxed. A target becomes one at construction: an
-/// `async` block that calls `Target::run` on its first poll, so the target
-/// and the future it returns share one allocation.
-pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+/// A thread's body waiting for `start()`, its type erased. Starting it
+/// moves the body into the thread's task, so a running thread's target
+/// lives inside its task rather than in a box of its own.
+pub(crate) type Body = Box<dyn Launch>;
+
+/// Starts a [`Body`] on a runtime.
+pub(crate) trait Launch: Send {
+    /// Launches the body as `thread`'s target on `rt`.
+    fn launch(
+        self: Box<Self>,
+        rt: &Arc<runtime::RtInner>,
+        thread: &Thread,
+    ) -> Result<(), ThreadError>;
+}
+
+/// A future as a [`Body`]: for a `Thread`, an `async` block that calls
+/// `Target::run` on its first poll, so the target and the future it
+/// returns share one place.
+pub(crate) struct BodyFuture<F>(pub(crate) F);
+
+impl<F: Future<Output = ()> + Send + 'static> Launch for BodyFuture<F> {
+    fn launch(
+        self: Box<Self>,
+        rt: &Arc<runtime::RtInner>,
+        thread: &Thread,
+    ) -> Result<(), ThreadError> {
+        rt.launch(thread, self.0, true)
+            .map(async_task::Task::detach)
+    }
+}
 
 /// The Python class a thread shows in its `Display`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,7 +230,7 @@ pub(crate) enum Slot {
     #[default]
     Empty,
     /// The target, until `start()` takes it.
-    Target(BoxFuture),
+    Target(Body),
     /// The task's waker, so shutdown can wake it to be cancelled.
     Waker(Waker),
 }
@@ -288,8 +313,8 @@ impl ThreadBuilder {
 
     /// Creates the (not yet started) thread.
     pub fn build(self, target: impl Target) -> Thread {
-        let boxed: BoxFuture = Box::pin(async move { target.run().await });
-        self.build_inner(Kind::Thread, Some(boxed))
+        let body = Box::new(BodyFuture(async move { target.run().await }));
+        self.build_inner(Kind::Thread, Some(body))
     }
 
     /// Starts `future` as a thread with this name and daemon flag, returning
@@ -303,7 +328,7 @@ impl ThreadBuilder {
         spawn::spawn_thread(thread, future)
     }
 
-    pub(crate) fn build_inner(self, kind: Kind, target: Option<BoxFuture>) -> Thread {
+    pub(crate) fn build_inner(self, kind: Kind, target: Option<Body>) -> Thread {
         let daemon = self.daemon.unwrap_or_else(current_is_daemon);
         let auto_n = match &self.name {
             Some(_) => 0,
@@ -330,7 +355,7 @@ impl Thread {
         name: Option<String>,
         auto_n: u64,
         daemon: bool,
-        target: Option<BoxFuture>,
+        target: Option<Body>,
     ) -> Thread {
         Thread {
             inner: Arc::new(ThreadInner {
@@ -406,12 +431,11 @@ impl Thread {
         if rt.is_shutting_down() {
             return Err(ThreadError::ShuttingDown);
         }
-        let target = self.take_target()?;
-        rt.launch(self, target, true).map(async_task::Task::detach)
+        self.take_target()?.launch(rt, self)
     }
 
     /// Takes the target for `start()`.
-    fn take_target(&self) -> Result<BoxFuture, ThreadError> {
+    fn take_target(&self) -> Result<Body, ThreadError> {
         if self.inner.kind != Kind::Thread && self.inner.kind != Kind::Timer
             || self.inner.state.load(Ordering::Acquire) != INITIAL
         {

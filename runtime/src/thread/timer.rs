@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use event_listener::Event;
 
-use super::{BoxFuture, Kind, Target, Thread, ThreadBuilder, ThreadError};
+use super::{BodyFuture, Kind, Target, Thread, ThreadBuilder, ThreadError};
 
 /// A thread that runs its target after `interval`, unless cancelled first
 /// (Python's `threading.Timer`). Named `Thread-N`; shows as `<Timer(...)>`.
@@ -51,7 +51,7 @@ impl Timer {
             changed: Event::new(),
         });
         let s = shared.clone();
-        let body: BoxFuture = Box::pin(async move {
+        let body = Box::new(BodyFuture(async move {
             let mut sleep = crate::time::sleep(interval);
             let cancelled = || s.cancelled.load(Ordering::Acquire);
             if crate::time::wait_event(&s.changed, cancelled, &mut sleep).await {
@@ -60,7 +60,7 @@ impl Timer {
             if !s.cancelled.load(Ordering::Acquire) {
                 target.run().await;
             }
-        });
+        }));
         let thread = ThreadBuilder::default().build_inner(Kind::Timer, Some(body));
         Timer { thread, shared }
     }
