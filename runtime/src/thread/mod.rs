@@ -47,6 +47,7 @@ pub use timer::Timer;
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
@@ -120,6 +121,44 @@ impl<F: Future<Output = ()> + Send + 'static> Launch for BodyFuture<F> {
     ) -> Result<(), ThreadError> {
         rt.launch(thread, self.0, true)
             .map(async_task::Task::detach)
+    }
+}
+
+/// A target, then the future its `run` returned, in one place: an `async`
+/// block calling `run` would keep room for both (W9).
+pub(crate) enum RunTarget<T, R, F> {
+    /// Not run yet: the target and its `run`.
+    Init(T, R),
+    /// Running.
+    Running(F),
+    /// Between the two (only while `run` is called).
+    Taken,
+}
+
+impl<T, R, F> Future for RunTarget<T, R, F>
+where
+    R: FnOnce(T) -> F,
+    F: Future<Output = ()>,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        // SAFETY: only `Running`'s future is structurally pinned; it is
+        // polled in place below and never moved (the enum is only ever
+        // overwritten while in `Init` or `Taken`). The target in `Init` is
+        // not pinned: moving it out is fine.
+        let this = unsafe { self.get_unchecked_mut() };
+        if matches!(this, RunTarget::Init(..)) {
+            if let RunTarget::Init(target, run) = std::mem::replace(this, RunTarget::Taken) {
+                *this = RunTarget::Running(run(target));
+            }
+        }
+        match this {
+            // SAFETY: see above: the future is never moved.
+            RunTarget::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(cx),
+            // `run` panicked on an earlier poll: nothing left to run.
+            _ => std::task::Poll::Ready(()),
+        }
     }
 }
 
@@ -312,8 +351,8 @@ impl ThreadBuilder {
     }
 
     /// Creates the (not yet started) thread.
-    pub fn build(self, target: impl Target) -> Thread {
-        let body = Box::new(BodyFuture(async move { target.run().await }));
+    pub fn build<T: Target>(self, target: T) -> Thread {
+        let body = Box::new(BodyFuture(RunTarget::Init(target, T::run)));
         self.build_inner(Kind::Thread, Some(body))
     }
 
