@@ -4,8 +4,12 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use event_listener::{listener, Event, IntoNotification};
+use std::future::poll_fn;
+use std::task::{Context, Poll};
 
+use event_listener::Event;
+
+use super::waiters::{wake_all, Ticket, Waiters};
 use super::{GetError, PutError};
 use crate::rt::{self, Deadline};
 use crate::SyncError;
@@ -39,10 +43,10 @@ struct State<S> {
     unfinished: usize,
     /// Shut down (irreversible).
     shutdown: bool,
-    /// Getters registered on `not_empty`: a put notifies only if some wait.
-    getters: usize,
-    /// Putters registered on `not_full`: a get notifies only if some wait.
-    putters: usize,
+    /// Python's `not_empty`: getters waiting for an item.
+    getters: Waiters,
+    /// Python's `not_full`: putters waiting for a free slot.
+    putters: Waiters,
 }
 
 impl<S> State<S> {
@@ -52,15 +56,19 @@ impl<S> State<S> {
     }
 }
 
+/// The queue's lock and state at the start of their own two cache lines
+/// (adjacent-line prefetch pairs them): the uncontended paths touch the
+/// lock word, the store, the counts and the waiter counts, and two workers
+/// using one queue pass exactly those lines back and forth.
+#[derive(Debug)]
+#[repr(align(128))]
+struct Aligned<T>(T);
+
 /// The shared queue.
 #[derive(Debug)]
 pub(crate) struct Core<T, S> {
-    /// Items, counters, flags.
-    state: Mutex<State<S>>,
-    /// Python's `not_empty`: getters wait here.
-    not_empty: Event,
-    /// Python's `not_full`: putters wait here.
-    not_full: Event,
+    /// Items, counters, flags, waiters.
+    state: Aligned<Mutex<State<S>>>,
     /// Python's `all_tasks_done`: `join` waits here.
     all_done: Event,
     /// Ties `T` to the core.
@@ -72,7 +80,7 @@ impl<T, S> Core<T, S> {
     /// item's `Ord` (PriorityQueue); the counters are still consistent then,
     /// so poisoning is ignored.
     fn lock(&self) -> MutexGuard<'_, State<S>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -80,16 +88,14 @@ impl<T, S: Store<T>> Core<T, S> {
     /// A queue holding at most `maxsize` items (0: unbounded).
     pub(crate) fn new(maxsize: usize) -> Self {
         Core {
-            state: Mutex::new(State {
+            state: Aligned(Mutex::new(State {
                 store: S::default(),
                 maxsize,
                 unfinished: 0,
                 shutdown: false,
-                getters: 0,
-                putters: 0,
-            }),
-            not_empty: Event::new(),
-            not_full: Event::new(),
+                getters: Waiters::default(),
+                putters: Waiters::default(),
+            })),
             all_done: Event::new(),
             _items: std::marker::PhantomData,
         }
@@ -115,11 +121,9 @@ impl<T, S: Store<T>> Core<T, S> {
     pub(crate) fn set_maxsize(&self, maxsize: usize) {
         let mut st = self.lock();
         st.maxsize = maxsize;
-        let waiting = st.putters > 0;
+        let wakers = st.putters.notify_all();
         drop(st);
-        if waiting {
-            self.not_full.notify(usize::MAX);
-        }
+        wake_all(wakers);
     }
 
     /// Whether `shutdown` was called.
@@ -150,48 +154,36 @@ impl<T, S: Store<T>> Core<T, S> {
         }
         st.store.push(item);
         st.unfinished += 1;
-        let waiting = st.getters > 0;
+        let getter = st.getters.notify_one();
         drop(st);
-        // Nobody registered on `not_empty` means nobody to notify; a getter
-        // registers under the lock we just released, after looking.
-        if waiting {
-            self.not_empty.notify(1.additional());
-        }
+        wake_all(getter);
         Ok(())
     }
 
     /// Puts, waiting for room until `deadline`.
     pub(crate) async fn put(&self, item: T, mut deadline: Deadline) -> Result<(), PutError<T>> {
         rt::proceed().await;
-        let mut item = item;
-        // Set while counted in `putters`; the guard, not the lock, is what
-        // lives across the `.await` (a `MutexGuard` would make us `!Send`).
-        let mut waiting: Option<Registered<'_, T, S>> = None;
-        let mut expired = false;
-        loop {
-            let st = self.lock();
-            let st = match waiting.take() {
-                Some(registered) => registered.done(st),
-                None => st,
+        let mut item = Some(item);
+        let mut wait = Waiting::new(self, Side::Put);
+        poll_fn(|cx| {
+            let Some(st) = wait.poll_turn(&mut deadline, cx) else {
+                return Poll::Pending;
             };
-            let st = match self.put_locked(st, item) {
-                Ok(()) => return Ok(()),
-                Err((_, err @ PutError::ShutDown(_))) => return Err(err),
+            let Some(it) = item.take() else {
+                return Poll::Pending; // polled after completion: never ready again
+            };
+            match self.put_locked(st, it) {
+                Ok(()) => Poll::Ready(Ok(())),
+                Err((_, err @ PutError::ShutDown(_))) => Poll::Ready(Err(err)),
                 // The last look after the deadline found no room either.
-                Err((_, err)) if expired => return Err(err),
+                Err((_, err)) if wait.expired => Poll::Ready(Err(err)),
                 Err((st, back)) => {
-                    item = back.into_inner();
-                    st
+                    item = Some(back.into_inner());
+                    wait.wait(st, &mut deadline, cx)
                 }
-            };
-            // Full: register on `not_full` before unlocking, so a get that
-            // frees a slot after we unlock sees us and notifies.
-            let (registered, st) = Registered::new(self, st, |st| &mut st.putters);
-            waiting = Some(registered);
-            listener!(self.not_full => listener);
-            drop(st);
-            expired = !rt::wait_listener(&mut listener, &mut deadline).await;
-        }
+            }
+        })
+        .await
     }
 
     /// Takes the next item without waiting.
@@ -209,11 +201,9 @@ impl<T, S: Store<T>> Core<T, S> {
     ) -> Result<T, (MutexGuard<'a, State<S>>, GetError)> {
         match st.store.pop() {
             Some(item) => {
-                let waiting = st.putters > 0;
+                let putter = st.putters.notify_one();
                 drop(st);
-                if waiting {
-                    self.not_full.notify(1.additional());
-                }
+                wake_all(putter);
                 Ok(item)
             }
             None if st.shutdown => Err((st, GetError::ShutDown)),
@@ -224,30 +214,20 @@ impl<T, S: Store<T>> Core<T, S> {
     /// Takes the next item, waiting until `deadline`.
     pub(crate) async fn get(&self, mut deadline: Deadline) -> Result<T, GetError> {
         rt::proceed().await;
-        // As in `put`.
-        let mut waiting: Option<Registered<'_, T, S>> = None;
-        let mut expired = false;
-        loop {
-            let st = self.lock();
-            let st = match waiting.take() {
-                Some(registered) => registered.done(st),
-                None => st,
+        let mut wait = Waiting::new(self, Side::Get);
+        poll_fn(|cx| {
+            let Some(st) = wait.poll_turn(&mut deadline, cx) else {
+                return Poll::Pending;
             };
-            let st = match self.get_locked(st) {
-                Ok(item) => return Ok(item),
-                Err((_, err @ GetError::ShutDown)) => return Err(err),
+            match self.get_locked(st) {
+                Ok(item) => Poll::Ready(Ok(item)),
+                Err((_, err @ GetError::ShutDown)) => Poll::Ready(Err(err)),
                 // The last look after the deadline found nothing either.
-                Err((_, err)) if expired => return Err(err),
-                Err((st, _)) => st,
-            };
-            // Empty: register on `not_empty` before unlocking, so a put
-            // after we unlock sees us and notifies.
-            let (registered, st) = Registered::new(self, st, |st| &mut st.getters);
-            waiting = Some(registered);
-            listener!(self.not_empty => listener);
-            drop(st);
-            expired = !rt::wait_listener(&mut listener, &mut deadline).await;
-        }
+                Err((_, err)) if wait.expired => Poll::Ready(Err(err)),
+                Err((st, _)) => wait.wait(st, &mut deadline, cx),
+            }
+        })
+        .await
     }
 
     /// Marks one item done; wakes `join`ers when none is left.
@@ -293,14 +273,16 @@ impl<T, S: Store<T>> Core<T, S> {
             Vec::new()
         };
         let all_done = immediate && st.unfinished == 0;
+        let getters = st.getters.notify_all();
+        let putters = st.putters.notify_all();
         drop(st);
         // Items are dropped outside the lock: their Drop may use the queue.
         drop(drained);
         if all_done {
             self.all_done.notify(usize::MAX);
         }
-        self.not_empty.notify(usize::MAX);
-        self.not_full.notify(usize::MAX);
+        wake_all(getters);
+        wake_all(putters);
     }
 
     /// `unfinished_tasks` (for tests and Debug).
@@ -309,45 +291,109 @@ impl<T, S: Store<T>> Core<T, S> {
     }
 }
 
-/// One getter or putter counted in `State::getters`/`putters` while it is
-/// registered on the matching event. The waiter uncounts itself with
-/// [`done`](Self::done) under the lock it takes anyway after waking; if its
-/// future is dropped mid-wait, `Drop` takes the lock to do it (after the
-/// listener, declared later, has been dropped and passed on any
-/// notification it had).
-struct Registered<'a, T, S> {
+/// Which list a waiter is in.
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    /// A getter, in `State::getters`.
+    Get,
+    /// A putter, in `State::putters`.
+    Put,
+}
+
+impl Side {
+    fn list<S>(self, st: &mut State<S>) -> &mut Waiters {
+        match self {
+            Side::Get => &mut st.getters,
+            Side::Put => &mut st.putters,
+        }
+    }
+}
+
+/// A getter's or putter's place in its list while it waits. If the future
+/// is dropped with a notification it did not use, `Drop` passes it on to
+/// the next waiter, so no item or free slot is left with nobody woken.
+struct Waiting<'a, T, S> {
     /// The queue.
     core: &'a Core<T, S>,
-    /// Which count (getters or putters).
-    count: fn(&mut State<S>) -> &mut usize,
+    /// Which list.
+    side: Side,
+    /// Its ticket, while in the list.
+    ticket: Option<Ticket>,
+    /// The deadline passed: the look under way is the last.
+    expired: bool,
 }
 
-impl<'a, T, S> Registered<'a, T, S> {
-    /// Counts a waiter under the lock `st`, which it hands back. The guard
-    /// is moved in and out rather than borrowed so that the `async` callers
-    /// can see it is dead across their `.await` (a borrowed local is kept in
-    /// the future, and a `MutexGuard` would make it `!Send`).
-    fn new(
-        core: &'a Core<T, S>,
-        mut st: MutexGuard<'a, State<S>>,
-        count: fn(&mut State<S>) -> &mut usize,
-    ) -> (Self, MutexGuard<'a, State<S>>) {
-        *count(&mut st) += 1;
-        (Registered { core, count }, st)
+impl<'a, T, S> Waiting<'a, T, S> {
+    fn new(core: &'a Core<T, S>, side: Side) -> Self {
+        Waiting {
+            core,
+            side,
+            ticket: None,
+            expired: false,
+        }
     }
 
-    /// Uncounts the waiter under the lock `st`, which it hands back.
-    fn done(self, mut st: MutexGuard<'a, State<S>>) -> MutexGuard<'a, State<S>> {
-        *(self.count)(&mut st) -= 1;
-        std::mem::forget(self);
-        st
-    }
-}
-
-impl<T, S> Drop for Registered<'_, T, S> {
-    fn drop(&mut self) {
+    /// Locks the queue if it is this waiter's turn to look: the first poll,
+    /// after a notification, or once the deadline has passed (`expired`
+    /// set: the last look). `None`: still waiting, with `cx` registered.
+    fn poll_turn(
+        &mut self,
+        deadline: &mut Deadline,
+        cx: &mut Context<'_>,
+    ) -> Option<MutexGuard<'a, State<S>>> {
         let mut st = self.core.lock();
-        *(self.count)(&mut st) -= 1;
+        let Some(ticket) = self.ticket else {
+            return Some(st);
+        };
+        let list = self.side.list(&mut st);
+        if list.is_waiting(ticket) {
+            if !deadline.poll_expired(cx) {
+                list.set_waker(ticket, cx.waker());
+                return None;
+            }
+            self.expired = true;
+        }
+        // Notified (or expired): leave the list and look. A notification is
+        // used by this look, whatever it finds: if another thread took the
+        // item or slot meanwhile, nothing is left to wake anybody for.
+        list.remove(ticket);
+        self.ticket = None;
+        Some(st)
+    }
+
+    /// Found nothing: gives up if the deadline has passed, else joins the
+    /// back of the list (before unlocking, so a put or get after the unlock
+    /// sees it).
+    fn wait<R>(
+        &mut self,
+        mut st: MutexGuard<'a, State<S>>,
+        deadline: &mut Deadline,
+        cx: &mut Context<'_>,
+    ) -> Poll<R> {
+        if deadline.poll_expired(cx) {
+            // Look once more, at once: `poll_turn` returns the lock.
+            self.expired = true;
+            drop(st);
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        self.ticket = Some(self.side.list(&mut st).register(cx.waker().clone()));
+        Poll::Pending
+    }
+}
+
+impl<T, S> Drop for Waiting<'_, T, S> {
+    fn drop(&mut self) {
+        let Some(ticket) = self.ticket else { return };
+        let mut st = self.core.lock();
+        let list = self.side.list(&mut st);
+        let next = if list.remove(ticket) {
+            list.notify_one()
+        } else {
+            None
+        };
+        drop(st);
+        wake_all(next);
     }
 }
 
@@ -565,6 +611,7 @@ pub(crate) use queue_type;
 /// Items in a core, without the store's bounds (for `Debug`).
 pub(crate) fn len_of<T, S: StoreLen>(core: &Core<T, S>) -> usize {
     core.state
+        .0
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .store
@@ -574,6 +621,7 @@ pub(crate) fn len_of<T, S: StoreLen>(core: &Core<T, S>) -> usize {
 /// The bound of a core, without the store's bounds (for `Debug`).
 pub(crate) fn maxsize_of<T, S>(core: &Core<T, S>) -> usize {
     core.state
+        .0
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .maxsize

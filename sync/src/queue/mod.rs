@@ -5,29 +5,27 @@
 //! # Design
 //!
 //! `Queue`, `LifoQueue` and `PriorityQueue` share one core, as in Python
-//! (one mutex, three conditions): the items, `unfinished_tasks` and the
-//! shutdown flag sit under a `std::sync::Mutex` that is never held across an
-//! `.await` (so `qsize`, `put_nowait`, `task_done`... need no `.await`), and
-//! three [`event_listener::Event`]s stand for Python's `not_empty`,
-//! `not_full` and `all_tasks_done` conditions:
+//! (one mutex, three conditions): the items, `unfinished_tasks`, the
+//! shutdown flag and the waiting getters and putters sit under a
+//! `std::sync::Mutex` that is never held across an `.await` (so `qsize`,
+//! `put_nowait`, `task_done`... need no `.await`). Python's `not_empty` and
+//! `not_full` conditions are two waiter lists under that same mutex
+//! (`waiters.rs`), so waiting takes no lock but the queue's; `join` waits on
+//! an [`event_listener::Event`] (Python's `all_tasks_done`).
 //!
-//! 1. A getter that finds the queue empty registers on `not_empty` before
-//!    unlocking, then sleeps; a putter notifies one more getter
-//!    (`notify(1.additional())`) per item, a getter one more putter per
-//!    slot freed. A waiter that finds nothing when woken (another thread got
-//!    there first) registers again. The state counts the getters and
-//!    putters registered (a waiter counts itself under the mutex as it
-//!    registers and uncounts itself under the mutex it retakes when woken,
-//!    or in its drop), so a put or get that finds nobody registered skips
-//!    the notification: `Event::notify` takes the event's own lock even
-//!    with no listeners. Listeners live inside the waiting future
-//!    (`event_listener::listener!`), so waiting allocates nothing.
+//! 1. A getter that finds the queue empty joins the back of the getters'
+//!    list before unlocking, then sleeps; a put notifies the oldest waiting
+//!    getter (one per item), a get the oldest waiting putter (one per slot
+//!    freed), and wakes it after unlocking. A notified waiter leaves the
+//!    list and looks at the queue again; if a running thread got there
+//!    first, it joins the back again. A put or get that finds nobody
+//!    waiting reads one counter and notifies nobody.
 //! 2. `task_done` reaching zero and `shutdown` notify everyone concerned.
-//! 3. Cancel safety: a dropped waiter's listener hands a notification it had
-//!    received on to the next waiter (`event_listener` does that), so no
-//!    item or free slot is left with nobody woken for it. A `put` future that
-//!    is dropped drops its item with it (it never entered the queue); a
-//!    `get` future only takes an item in the poll that returns it.
+//! 3. Cancel safety: a waiter dropped after it was notified, before it
+//!    looked, passes the notification on to the next waiter, so no item or
+//!    free slot is left with nobody woken for it. A `put` future that is
+//!    dropped drops its item with it (it never entered the queue); a `get`
+//!    future only takes an item in the poll that returns it.
 //!
 //! Items leave the mutex before they are dropped, so an item's `Drop` may
 //! use the queue.
@@ -37,6 +35,7 @@ mod fifo;
 mod lifo;
 mod priority;
 mod simple;
+mod waiters;
 
 use std::fmt;
 

@@ -1,0 +1,259 @@
+//! [`Waiters`]: the threads waiting for one condition of a queue (an item,
+//! or a free slot), kept under the queue's own mutex.
+//!
+//! A queue used to park its waiters on `event_listener::Event`s, whose list
+//! has a lock of its own: a blocking `get` then took four locks (register,
+//! poll, notify, unregister) besides the queue's. Here the list lives in the
+//! state the queue's mutex already guards, so waiting costs no lock beyond
+//! the two looks at the queue a waiter makes anyway (issue 6, W5/W7).
+//!
+//! A waiter holds a [`Ticket`]. [`notify_one`](Waiters::notify_one) marks
+//! the oldest waiting ticket notified and hands back its waker, to be woken
+//! once the mutex is released. The ticket's owner learns on its next poll
+//! that it was notified, leaves the list and looks at the queue. An owner
+//! that goes away ([`remove`](Waiters::remove)) learns whether it had been
+//! notified, so that it can pass the notification on (cancel safety).
+
+use std::collections::VecDeque;
+use std::task::Waker;
+
+/// A waiter's place in a [`Waiters`] list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ticket {
+    /// Its slot.
+    key: u32,
+    /// Its registration number: tells it from a later waiter in the same
+    /// slot.
+    seq: u32,
+}
+
+/// One slot of the list.
+#[derive(Debug)]
+enum Slot {
+    /// Unused.
+    Free,
+    /// Waiting to be notified.
+    Waiting { seq: u32, waker: Waker },
+    /// Notified; its owner has not looked yet.
+    Notified { seq: u32 },
+}
+
+/// Waiters in arrival order. Two words in the queue's state: the list
+/// itself is boxed on first use, so the uncontended path, which reads only
+/// `waiting`, touches no extra cache line (W7: the queue's hot state is
+/// what two workers pass back and forth).
+#[derive(Debug, Default)]
+pub(crate) struct Waiters {
+    /// Tickets in the `Waiting` state.
+    waiting: usize,
+    /// The list, once anybody has waited.
+    list: Option<Box<List>>,
+}
+
+/// The body of [`Waiters`].
+#[derive(Debug, Default)]
+struct List {
+    /// Waiters by slot.
+    slots: Vec<Slot>,
+    /// Free slots.
+    free: Vec<u32>,
+    /// Tickets in arrival order. A ticket whose owner left stays here until
+    /// it reaches the front (or a compaction): it is skipped then.
+    order: VecDeque<Ticket>,
+    /// The next registration number (wraps: a slot is reused long before
+    /// four billion registrations could make two tickets alike).
+    next_seq: u32,
+}
+
+impl Waiters {
+    /// Adds a waiter at the back.
+    pub(crate) fn register(&mut self, waker: Waker) -> Ticket {
+        let list = self.list.get_or_insert_with(Box::default);
+        let seq = list.next_seq;
+        list.next_seq = list.next_seq.wrapping_add(1);
+        let slot = Slot::Waiting { seq, waker };
+        let key = match list.free.pop() {
+            Some(key) => {
+                list.slots[key as usize] = slot;
+                key
+            }
+            None => {
+                list.slots.push(slot);
+                // More than four billion waiters on one queue would have run
+                // out of memory long before.
+                (list.slots.len() - 1) as u32
+            }
+        };
+        let ticket = Ticket { key, seq };
+        self.waiting += 1;
+        // Tickets of waiters that left pile up only if nobody is ever
+        // notified (say, `get` timeouts on a queue nobody puts to): drop them
+        // once they outnumber the live ones.
+        if list.order.len() > 2 * self.waiting + 32 {
+            let slots = &list.slots;
+            list.order.retain(|t| is_waiting(slots, *t));
+        }
+        list.order.push_back(ticket);
+        ticket
+    }
+
+    /// Whether `ticket` still waits (has not been notified).
+    pub(crate) fn is_waiting(&self, ticket: Ticket) -> bool {
+        self.list
+            .as_ref()
+            .is_some_and(|l| is_waiting(&l.slots, ticket))
+    }
+
+    /// Makes `waker` the one woken for a waiting `ticket`.
+    pub(crate) fn set_waker(&mut self, ticket: Ticket, waker: &Waker) {
+        let Some(list) = self.list.as_mut() else {
+            return;
+        };
+        if let Some(Slot::Waiting { seq, waker: w }) = list.slots.get_mut(ticket.key as usize) {
+            if *seq == ticket.seq && !w.will_wake(waker) {
+                w.clone_from(waker);
+            }
+        }
+    }
+
+    /// Notifies the oldest waiter; returns its waker, to be woken after the
+    /// queue's mutex is released.
+    #[inline]
+    pub(crate) fn notify_one(&mut self) -> Option<Waker> {
+        if self.waiting == 0 {
+            return None;
+        }
+        self.notify_slow()
+    }
+
+    #[cold]
+    fn notify_slow(&mut self) -> Option<Waker> {
+        let list = self.list.as_mut()?;
+        while let Some(t) = list.order.pop_front() {
+            let slot = &mut list.slots[t.key as usize];
+            if matches!(slot, Slot::Waiting { seq, .. } if *seq == t.seq) {
+                let Slot::Waiting { waker, .. } =
+                    std::mem::replace(slot, Slot::Notified { seq: t.seq })
+                else {
+                    continue; // just matched as `Waiting`
+                };
+                self.waiting -= 1;
+                return Some(waker);
+            }
+        }
+        None
+    }
+
+    /// Notifies every waiter; returns their wakers.
+    pub(crate) fn notify_all(&mut self) -> Vec<Waker> {
+        let mut wakers = Vec::with_capacity(self.waiting);
+        while let Some(w) = self.notify_one() {
+            wakers.push(w);
+        }
+        wakers
+    }
+
+    /// Takes `ticket` out of the list; returns whether it had been notified
+    /// (a notification its owner did not use).
+    pub(crate) fn remove(&mut self, ticket: Ticket) -> bool {
+        let Some(list) = self.list.as_mut() else {
+            return false;
+        };
+        let Some(slot) = list.slots.get_mut(ticket.key as usize) else {
+            return false;
+        };
+        let notified = match slot {
+            Slot::Waiting { seq, .. } if *seq == ticket.seq => {
+                self.waiting -= 1;
+                false
+            }
+            Slot::Notified { seq } if *seq == ticket.seq => true,
+            _ => return false, // not this ticket's slot any more
+        };
+        *slot = Slot::Free;
+        list.free.push(ticket.key);
+        notified
+    }
+}
+
+fn is_waiting(slots: &[Slot], t: Ticket) -> bool {
+    matches!(slots.get(t.key as usize), Some(Slot::Waiting { seq, .. }) if *seq == t.seq)
+}
+
+/// Wakes the wakers handed back by [`Waiters`] (after the mutex is released).
+pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
+    for w in wakers {
+        w.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn waker() -> (Arc<Count>, Waker) {
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        (c.clone(), Waker::from(c))
+    }
+
+    #[test]
+    fn fifo_notify_and_remove() {
+        let mut w = Waiters::default();
+        let (ca, a) = waker();
+        let (cb, b) = waker();
+        let ta = w.register(a);
+        let tb = w.register(b);
+        assert!(w.is_waiting(ta) && w.is_waiting(tb));
+        wake_all(w.notify_one());
+        assert_eq!(ca.0.load(Ordering::SeqCst), 1, "the oldest first");
+        assert_eq!(cb.0.load(Ordering::SeqCst), 0);
+        assert!(!w.is_waiting(ta));
+        assert!(w.remove(ta), "a notified ticket reports it");
+        assert!(!w.remove(tb), "a waiting one does not");
+        assert_eq!(w.waiting, 0);
+        assert!(w.notify_one().is_none(), "nobody left");
+    }
+
+    #[test]
+    fn left_waiters_are_skipped_and_slots_reused() {
+        let mut w = Waiters::default();
+        let (_, a) = waker();
+        let ta = w.register(a);
+        assert!(!w.remove(ta));
+        let (cb, b) = waker();
+        let tb = w.register(b);
+        assert_eq!(ta.key, tb.key, "the slot is reused");
+        assert!(!w.is_waiting(ta), "the old ticket is not the new waiter");
+        assert!(!w.remove(ta), "nor can it remove it");
+        wake_all(w.notify_one());
+        assert_eq!(cb.0.load(Ordering::SeqCst), 1);
+        assert!(w.notify_one().is_none());
+    }
+
+    #[test]
+    fn stale_tickets_do_not_pile_up() {
+        let mut w = Waiters::default();
+        let (_, keep) = waker();
+        let _t = w.register(keep);
+        for _ in 0..10_000 {
+            let (_, x) = waker();
+            let t = w.register(x);
+            w.remove(t);
+        }
+        let order = w.list.as_ref().map_or(0, |l| l.order.len());
+        assert!(order < 100, "compacted: {order}");
+        let all = w.notify_all();
+        assert_eq!(all.len(), 1);
+    }
+}
