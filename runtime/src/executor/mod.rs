@@ -58,6 +58,8 @@ use idle::Idle;
 use monitor::{Monitor, RunCounter};
 use queue::{steal_half, LocalQueue};
 
+use crate::time::driver;
+
 /// Capacity of each worker's local run queue. 256 (tokio's figure) holds a
 /// burst of wakeups without spilling to the shared injector, and keeps a
 /// steal of half the queue cheap.
@@ -347,8 +349,9 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
     let mut tick: u32 = 0;
     let mut lifo_streak: u32 = 0;
     let mut searching = false;
+    driver::worker_busy();
     if spare_rank.is_some() {
-        shared.idle.park_spare(shared, index);
+        park_spare(shared, index);
     }
     loop {
         if shared.shutdown.load(Ordering::Acquire) {
@@ -357,7 +360,7 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
         if let (Some(rank), Some(monitor)) = (spare_rank, &shared.monitor) {
             if !monitor.spare_wanted(rank) {
                 retire_spare(shared, &cx);
-                shared.idle.park_spare(shared, index);
+                park_spare(shared, index);
                 continue;
             }
         }
@@ -391,6 +394,10 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
                     shared.idle.stop_searching();
                 }
                 tick = tick.wrapping_add(1);
+                if tick % GLOBAL_POLL_INTERVAL == 0 {
+                    // Pick up I/O and timers (`time::driver`, design note 6).
+                    driver::poll_now();
+                }
                 shared.runs[index].set(runs, true);
                 // The wrapper catches the target's panics; this guards the
                 // worker against a panicking waker or destructor.
@@ -400,19 +407,34 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
             }
             None if spare_rank.is_some() => {
                 retire_spare(shared, &cx);
-                shared.idle.park_spare(shared, index);
+                park_spare(shared, index);
             }
             None => {
+                // Out of tasks: ready I/O or timers may wake some, into this
+                // worker's own queues. Park only if none.
+                if driver::poll_now() {
+                    continue;
+                }
                 if searching {
                     shared.idle.stop_searching_idle();
                 }
+                driver::worker_idle();
                 searching = shared.idle.park(shared, index);
+                driver::worker_busy();
             }
         }
     }
+    driver::worker_idle();
     let leftover = cx.lifo.borrow_mut().take();
     drop(leftover);
     WORKER.with(|w| w.set(std::ptr::null()));
+}
+
+/// Parks spare `index` until it is wanted, as not running for the driver.
+fn park_spare(shared: &Shared, index: usize) {
+    driver::worker_idle();
+    shared.idle.park_spare(shared, index);
+    driver::worker_busy();
 }
 
 /// A spare going back to sleep leaves no task behind: its LIFO slot and

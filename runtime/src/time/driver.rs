@@ -25,9 +25,27 @@
 //!    [`ScheduledIo`]s; an event sets readiness bits and wakes the readers or
 //!    writers waiting on it (edge-triggered: waiters clear the bits they have
 //!    consumed only when the OS says `WouldBlock`).
+//! 6. Who turns the driver. A thread blocked in `epoll_wait` is woken by the
+//!    kernel for every readiness event, and the tasks it wakes then go to
+//!    the workers through the injector: two cross-thread wake-ups per event.
+//!    So while Green-mode workers are running ([`worker_busy`] /
+//!    [`worker_idle`] count them), the driver thread stays out of
+//!    `epoll_wait` and the workers turn the driver themselves, without
+//!    waiting ([`poll_now`]): every [`GLOBAL_POLL_INTERVAL`] tasks and
+//!    whenever they run out of tasks, before parking (tokio's workers do the
+//!    same). The tasks an event wakes then land in that worker's own queue.
+//!    The driver thread, meanwhile, wakes every [`COVER_INTERVAL`] and turns
+//!    the driver only if no worker has lately (one stuck in a long poll), so
+//!    I/O and timers are never late by more than that. When the last worker
+//!    parks, it unparks the driver thread, which goes back to sleeping in
+//!    `epoll_wait` until the next timer or event. Whoever turns it holds the
+//!    [`Poller`]; workers only try its lock.
+//!
+//! [`GLOBAL_POLL_INTERVAL`]: crate::executor::GLOBAL_POLL_INTERVAL
 
 use std::collections::BTreeMap;
 use std::io;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -41,10 +59,64 @@ const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
 /// large allocation.
 const EVENTS_CAPACITY: usize = 1024;
 
+/// How often the driver thread checks, while workers are running, that one
+/// of them has turned the driver lately; the most a timer or an I/O event
+/// can be delayed when none has (a worker stuck in a long poll).
+const COVER_INTERVAL: Duration = Duration::from_millis(1);
+
+/// Green-mode workers running now (not parked), over every runtime.
+static BUSY_WORKERS: AtomicUsize = AtomicUsize::new(0);
+
+/// A worker is about to run tasks (it started, or woke from parking).
+pub(crate) fn worker_busy() {
+    BUSY_WORKERS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// A worker is about to park (or exit). The last one to do so hands the
+/// driver back to the driver thread.
+pub(crate) fn worker_idle() {
+    if BUSY_WORKERS.fetch_sub(1, Ordering::SeqCst) == 1 {
+        if let Some(d) = DRIVER.get() {
+            d.unpark_thread();
+        }
+    }
+}
+
+/// A worker's turn of the driver, without waiting: dispatches the I/O
+/// events and timers that are ready, unless somebody else is turning it or
+/// it was never started. Returns whether it woke anything.
+pub(crate) fn poll_now() -> bool {
+    match DRIVER.get() {
+        Some(d) => match d.poller.try_lock() {
+            Ok(mut p) => d.turn(&mut p, false),
+            Err(_) => false,
+        },
+        None => false,
+    }
+}
+
+/// The poll and the buffers of a turn: whoever holds it turns the driver.
+struct Poller {
+    /// The `mio::Poll`.
+    poll: mio::Poll,
+    /// Its event buffer.
+    events: mio::Events,
+    /// Expired timers' wakers, woken outside the timer lock.
+    expired: Vec<Waker>,
+}
+
 /// The process-wide driver.
 pub(crate) struct Driver {
-    /// Registers I/O sources with the poll the driver thread owns.
+    /// Registers I/O sources with the poll.
     pub(crate) registry: mio::Registry,
+    /// The poll; see the module docs (6).
+    poller: Mutex<Poller>,
+    /// The driver thread, once it runs.
+    thread: OnceLock<std::thread::Thread>,
+    /// When the driver was last turned, in nanoseconds since `epoch`.
+    last_turn: AtomicU64,
+    /// The origin of `last_turn`.
+    epoch: Instant,
     /// Interrupts the driver's `poll` (earlier timer, new registration).
     waker: mio::Waker,
     /// Pending timers.
@@ -123,9 +195,17 @@ impl Driver {
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         std::thread::Builder::new()
             .name("greenthread-driver".into())
-            .spawn(move || driver().run(poll))?;
+            .spawn(|| driver().run())?;
         Ok(Driver {
             registry,
+            poller: Mutex::new(Poller {
+                poll,
+                events: mio::Events::with_capacity(EVENTS_CAPACITY),
+                expired: Vec::new(),
+            }),
+            thread: OnceLock::new(),
+            last_turn: AtomicU64::new(0),
+            epoch: Instant::now(),
             waker,
             timers: Mutex::new(Timers {
                 map: BTreeMap::new(),
@@ -136,23 +216,71 @@ impl Driver {
         })
     }
 
-    /// The driver thread's loop.
-    fn run(&self, mut poll: mio::Poll) {
-        let mut events = mio::Events::with_capacity(EVENTS_CAPACITY);
-        let mut expired = Vec::new();
+    /// The driver thread's loop (module docs, 6).
+    fn run(&self) {
+        let _ = self.thread.set(std::thread::current());
         loop {
-            let timeout = self.fire_expired(&mut expired);
-            for waker in expired.drain(..) {
-                waker.wake();
+            if BUSY_WORKERS.load(Ordering::SeqCst) == 0 {
+                // Nobody else turns it: sleep in `epoll_wait` until the next
+                // timer or event.
+                let mut p = self.poller.lock().unwrap_or_else(|e| e.into_inner());
+                self.turn(&mut p, true);
+                continue;
             }
-            match poll.poll(&mut events, timeout) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // Nothing sensible to do but retry after a pause: the driver
-                // must outlive transient failures.
-                Err(_) => std::thread::sleep(Duration::from_millis(1)),
+            // Workers turn it; check on them every `COVER_INTERVAL` (or at
+            // the next timer, if sooner). `worker_idle` unparks us early.
+            let now = Instant::now();
+            let wait = self
+                .next_deadline()
+                .map_or(COVER_INTERVAL, |d| d.saturating_duration_since(now).min(COVER_INTERVAL));
+            std::thread::park_timeout(wait);
+            let stale = self.since_last_turn() >= COVER_INTERVAL;
+            let due = self.next_deadline().is_some_and(|d| d <= Instant::now());
+            if stale || due || BUSY_WORKERS.load(Ordering::SeqCst) == 0 {
+                let mut p = self.poller.lock().unwrap_or_else(|e| e.into_inner());
+                self.turn(&mut p, false);
             }
-            self.dispatch_io(&events);
+        }
+    }
+
+    /// One turn: fires the expired timers, polls for I/O (waiting until the
+    /// next timer if `block`, else not at all), dispatches the events.
+    /// Returns whether it woke anything.
+    fn turn(&self, p: &mut Poller, block: bool) -> bool {
+        let timeout = self.fire_expired(&mut p.expired);
+        let mut woke = !p.expired.is_empty();
+        for waker in p.expired.drain(..) {
+            waker.wake();
+        }
+        let timeout = if block { timeout } else { Some(Duration::ZERO) };
+        match p.poll.poll(&mut p.events, timeout) {
+            Ok(()) => woke |= self.dispatch_io(&p.events),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // Nothing sensible to do but retry after a pause: the driver
+            // must outlive transient failures.
+            Err(_) => std::thread::sleep(Duration::from_millis(1)),
+        }
+        let now = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.last_turn.store(now, Ordering::Relaxed);
+        woke
+    }
+
+    /// Time since the driver was last turned.
+    fn since_last_turn(&self) -> Duration {
+        let last = Duration::from_nanos(self.last_turn.load(Ordering::Relaxed));
+        self.epoch.elapsed().saturating_sub(last)
+    }
+
+    /// The earliest pending timer's deadline.
+    fn next_deadline(&self) -> Option<Instant> {
+        let timers = self.timers.lock().unwrap_or_else(|e| e.into_inner());
+        timers.map.keys().next().map(|k| k.0)
+    }
+
+    /// Wakes the driver thread if it sleeps in `park_timeout`.
+    fn unpark_thread(&self) {
+        if let Some(t) = self.thread.get() {
+            t.unpark();
         }
     }
 
@@ -171,7 +299,8 @@ impl Driver {
         next.map(|d| d.saturating_duration_since(now))
     }
 
-    fn dispatch_io(&self, events: &mio::Events) {
+    /// Wakes the waiters of the sources with events; returns whether any.
+    fn dispatch_io(&self, events: &mio::Events) -> bool {
         let mut woken = Vec::new();
         {
             let slab = self.io.lock().unwrap_or_else(|e| e.into_inner());
@@ -184,9 +313,11 @@ impl Driver {
                 }
             }
         }
+        let any = !woken.is_empty();
         for (io, readiness) in woken {
             io.set_ready(readiness);
         }
+        any
     }
 
     /// Arms a timer; returns its id.
@@ -238,5 +369,8 @@ impl Driver {
         // A failed eventfd write means the eventfd counter is saturated,
         // i.e. a wake is already pending: nothing is lost.
         let _ = self.waker.wake();
+        // While workers turn the driver, the driver thread sleeps in
+        // `park_timeout` instead.
+        self.unpark_thread();
     }
 }
