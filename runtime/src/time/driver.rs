@@ -13,9 +13,12 @@
 //!    cancelling are `O(log n)` under one short mutex hold, and firing pops
 //!    from the front. At 1,000,000 pending timers this costs ~20 comparisons
 //!    per operation and no rehashing or wheel cascades.
-//! 3. The driver sleeps in `mio::Poll::poll` until the earliest deadline
-//!    (mio rounds the timeout *up* to whole milliseconds, so it never wakes
-//!    early; sleeps also re-check the clock, so none returns early). Arming a
+//! 3. The driver sleeps in `mio::Poll::poll` until the last whole
+//!    millisecond before the earliest deadline (`epoll_wait` counts whole
+//!    milliseconds), then sleeps the sub-millisecond rest out precisely
+//!    (`nanosleep`), so timers fire within tens of microseconds rather than
+//!    up to a millisecond late. Sleeps re-check the clock, so none returns
+//!    early. Arming a
 //!    timer that is earlier than the one the driver sleeps towards wakes it
 //!    through the `mio::Waker` — the only syscall on the arm path, and only
 //!    when the new timer is the earliest.
@@ -227,16 +230,13 @@ impl Driver {
                 self.turn(&mut p, true);
                 continue;
             }
-            // Workers turn it; check on them every `COVER_INTERVAL` (or at
-            // the next timer, if sooner). `worker_idle` unparks us early.
-            let now = Instant::now();
-            let wait = self
-                .next_deadline()
-                .map_or(COVER_INTERVAL, |d| d.saturating_duration_since(now).min(COVER_INTERVAL));
-            std::thread::park_timeout(wait);
+            // Workers turn it, timers included: check on them every
+            // `COVER_INTERVAL`. Chasing each timer from here instead would
+            // keep this thread running beside the workers on their cores.
+            // `worker_idle` unparks us early.
+            std::thread::park_timeout(COVER_INTERVAL);
             let stale = self.since_last_turn() >= COVER_INTERVAL;
-            let due = self.next_deadline().is_some_and(|d| d <= Instant::now());
-            if stale || due || BUSY_WORKERS.load(Ordering::SeqCst) == 0 {
+            if stale || BUSY_WORKERS.load(Ordering::SeqCst) == 0 {
                 let mut p = self.poller.lock().unwrap_or_else(|e| e.into_inner());
                 self.turn(&mut p, false);
             }
@@ -247,12 +247,27 @@ impl Driver {
     /// next timer if `block`, else not at all), dispatches the events.
     /// Returns whether it woke anything.
     fn turn(&self, p: &mut Poller, block: bool) -> bool {
-        let timeout = self.fire_expired(&mut p.expired);
-        let mut woke = !p.expired.is_empty();
-        for waker in p.expired.drain(..) {
-            waker.wake();
+        let (mut woke, mut timeout) = self.fire(p);
+        if !block {
+            timeout = Some(Duration::ZERO);
+        } else if let Some(t) = timeout {
+            if t < Duration::from_millis(1) {
+                // `epoll_wait` counts whole milliseconds (mio rounds up, so
+                // it never wakes early, but up to 1 ms late): sleep a
+                // sub-millisecond remainder out precisely instead, fire,
+                // and look at I/O without waiting.
+                std::thread::sleep(t);
+                let (fired, _) = self.fire(p);
+                woke |= fired;
+                timeout = Some(Duration::ZERO);
+            } else {
+                // Wake at the last whole millisecond before the deadline;
+                // the next turn sleeps the rest out precisely.
+                timeout = Some(Duration::from_millis(
+                    u64::try_from(t.as_millis()).unwrap_or(u64::MAX),
+                ));
+            }
         }
-        let timeout = if block { timeout } else { Some(Duration::ZERO) };
         match p.poll.poll(&mut p.events, timeout) {
             Ok(()) => woke |= self.dispatch_io(&p.events),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -265,16 +280,21 @@ impl Driver {
         woke
     }
 
+    /// Fires the expired timers; returns whether any, and the time to the
+    /// next one.
+    fn fire(&self, p: &mut Poller) -> (bool, Option<Duration>) {
+        let timeout = self.fire_expired(&mut p.expired);
+        let fired = !p.expired.is_empty();
+        for waker in p.expired.drain(..) {
+            waker.wake();
+        }
+        (fired, timeout)
+    }
+
     /// Time since the driver was last turned.
     fn since_last_turn(&self) -> Duration {
         let last = Duration::from_nanos(self.last_turn.load(Ordering::Relaxed));
         self.epoch.elapsed().saturating_sub(last)
-    }
-
-    /// The earliest pending timer's deadline.
-    fn next_deadline(&self) -> Option<Instant> {
-        let timers = self.timers.lock().unwrap_or_else(|e| e.into_inner());
-        timers.map.keys().next().map(|k| k.0)
     }
 
     /// Wakes the driver thread if it sleeps in `park_timeout`.
