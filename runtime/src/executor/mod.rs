@@ -43,7 +43,7 @@
 
 mod idle;
 mod monitor;
-pub(crate) mod queue;
+mod queue;
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -219,7 +219,9 @@ impl Executor {
                 any = true;
             }
             for q in self.shared.locals.iter() {
-                while let Some(r) = q.pop() {
+                // Not the owner: a worker abandoned in a stuck task may
+                // still push.
+                while let Some(r) = q.steal_one() {
                     drop(r);
                     any = true;
                 }
@@ -260,11 +262,14 @@ impl Shared {
                     let _ = self.injector.push(runnable);
                     self.idle.notify_one();
                 } else if yielded {
-                    self.push_local(cx.index, runnable);
+                    // SAFETY: `cx` is this thread's worker context: we are
+                    // worker `cx.index`.
+                    unsafe { self.push_local(cx.index, runnable) };
                 } else {
                     let prev = cx.lifo.borrow_mut().replace(runnable);
                     if let Some(prev) = prev {
-                        self.push_local(cx.index, prev);
+                        // SAFETY: as above.
+                        unsafe { self.push_local(cx.index, prev) };
                     }
                 }
             }
@@ -277,10 +282,17 @@ impl Shared {
 
     /// Pushes to worker `index`'s local queue (overflowing to the injector)
     /// and lets an idle worker come and steal.
-    fn push_local(&self, index: usize, runnable: Runnable) {
-        if let Err(r) = self.locals[index].push(runnable) {
+    ///
+    /// # Safety
+    ///
+    /// Only worker `index` may call it, from its own thread: it is that
+    /// queue's owner (`queue.rs`).
+    unsafe fn push_local(&self, index: usize, runnable: Runnable) {
+        // SAFETY: we are worker `index` (our caller's contract).
+        if let Err(r) = unsafe { self.locals[index].push(runnable) } {
             // Full: move half of it to the injector along with `r`.
-            self.locals[index].spill_half(&self.injector);
+            // SAFETY: as above.
+            unsafe { self.locals[index].spill_half(&self.injector) };
             let _ = self.injector.push(r);
         }
         self.idle.notify_one();
@@ -292,17 +304,24 @@ impl Shared {
     }
 
     /// The next task for worker `index` from the queues (not the LIFO slot).
-    fn find_task(&self, index: usize, tick: u32) -> Option<Runnable> {
+    ///
+    /// # Safety
+    ///
+    /// Only worker `index` may call it, from its own thread (it pops from,
+    /// and steals into, that worker's queue).
+    unsafe fn find_task(&self, index: usize, tick: u32) -> Option<Runnable> {
         if tick % GLOBAL_POLL_INTERVAL == 0 {
             if let Ok(r) = self.injector.pop() {
                 return Some(r);
             }
         }
         let local = &self.locals[index];
-        if let Some(r) = local.pop() {
+        // SAFETY: we own `local` (our caller's contract).
+        if let Some(r) = unsafe { local.pop() } {
             return Some(r);
         }
-        if let Some(r) = local.take_batch(&self.injector, self.locals.len()) {
+        // SAFETY: as above.
+        if let Some(r) = unsafe { local.take_batch(&self.injector, self.locals.len()) } {
             return Some(r);
         }
         let n = self.locals.len();
@@ -310,7 +329,8 @@ impl Shared {
         for i in 0..n {
             let victim = (start + i) % n;
             if victim != index {
-                if let Some(r) = steal_half(&self.locals[victim], local) {
+                // SAFETY: as above: `local` is ours.
+                if let Some(r) = unsafe { steal_half(&self.locals[victim], local) } {
                     return Some(r);
                 }
             }
@@ -379,12 +399,15 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
             }
             Some(r) => {
                 lifo_streak = 0;
-                shared.push_local(index, r);
-                shared.find_task(index, tick)
+                // SAFETY: this is worker `index`'s own thread.
+                unsafe { shared.push_local(index, r) };
+                // SAFETY: as above.
+                unsafe { shared.find_task(index, tick) }
             }
             None => {
                 lifo_streak = 0;
-                shared.find_task(index, tick)
+                // SAFETY: as above.
+                unsafe { shared.find_task(index, tick) }
             }
         };
         match next {
@@ -445,7 +468,8 @@ fn retire_spare(shared: &Shared, cx: &WorkerCx) {
         let _ = shared.injector.push(r);
         moved = true;
     }
-    while let Some(r) = shared.locals[cx.index].pop() {
+    // SAFETY: `cx` is the calling worker's own context: it owns the queue.
+    while let Some(r) = unsafe { shared.locals[cx.index].pop() } {
         let _ = shared.injector.push(r);
         moved = true;
     }
