@@ -124,6 +124,11 @@ pub(crate) struct Driver {
     waker: mio::Waker,
     /// Pending timers.
     timers: Mutex<Timers>,
+    /// The deadline of the last timer fired, in nanoseconds since `epoch`.
+    /// Timers fire in deadline order, so every timer armed with an earlier
+    /// deadline has left the map, or is overdue: a completed `Sleep` needs
+    /// no lock to cancel it ([`is_surely_fired`](Self::is_surely_fired)).
+    fired_upto: AtomicU64,
     /// I/O sources by token.
     pub(crate) io: Mutex<IoSlab>,
 }
@@ -208,6 +213,7 @@ impl Driver {
             }),
             thread: OnceLock::new(),
             last_turn: AtomicU64::new(0),
+            fired_upto: AtomicU64::new(0),
             epoch: Instant::now(),
             waker,
             timers: Mutex::new(Timers {
@@ -291,6 +297,22 @@ impl Driver {
         (fired, timeout)
     }
 
+    /// `at` in nanoseconds since `epoch` (saturating at both ends).
+    fn nanos(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether cancelling a timer with deadline `deadline` is unneeded,
+    /// decided without the timer lock: it has been fired (and left the map)
+    /// or — if it was armed just after a turn fired later deadlines — it is
+    /// overdue and the next turn fires it, at worst one spurious wake-up.
+    /// `false` (equal deadlines, nothing fired yet) means: cancel.
+    pub(crate) fn is_surely_fired(&self, deadline: Instant) -> bool {
+        let d = self.nanos(deadline);
+        // A deadline before `epoch` saturates to 0: never "surely".
+        d != 0 && d < self.fired_upto.load(Ordering::Acquire)
+    }
+
     /// Time since the driver was last turned.
     fn since_last_turn(&self) -> Duration {
         let last = Duration::from_nanos(self.last_turn.load(Ordering::Relaxed));
@@ -308,11 +330,16 @@ impl Driver {
     fn fire_expired(&self, expired: &mut Vec<Waker>) -> Option<Duration> {
         let mut timers = self.timers.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
+        let mut last = None;
         while let Some(entry) = timers.map.first_entry() {
             if entry.key().0 > now {
                 break;
             }
+            last = Some(entry.key().0);
             expired.push(entry.remove());
+        }
+        if let Some(last) = last {
+            self.fired_upto.store(self.nanos(last), Ordering::Release);
         }
         let next = timers.map.keys().next().map(|k| k.0);
         timers.sleeping_until = next;

@@ -140,7 +140,10 @@ impl Future for Sleep {
         }
         if Instant::now() >= deadline {
             if let Some(id) = self.state.armed() {
-                driver().cancel(deadline, id);
+                // Usually the driver fired it (and removed it) already.
+                if !driver().is_surely_fired(deadline) {
+                    driver().cancel(deadline, id);
+                }
             }
             self.state = TimerState::DONE;
             return Poll::Ready(());
@@ -159,7 +162,9 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let (Some(id), Some(deadline)) = (self.state.armed(), self.deadline) {
-            driver().cancel(deadline, id);
+            if !driver().is_surely_fired(deadline) {
+                driver().cancel(deadline, id);
+            }
         }
     }
 }
