@@ -3,7 +3,8 @@
 //! # Design notes
 //!
 //! **Queues.** Each worker owns a bounded local run queue
-//! ([`LOCAL_QUEUE_CAPACITY`]) and a LIFO "run next" slot; one unbounded
+//! ([`LOCAL_QUEUE_CAPACITY`]; a single-producer ring that other workers
+//! steal from, `queue.rs`) and a LIFO "run next" slot; one unbounded
 //! global injector takes tasks woken from outside the workers (the driver
 //! thread, the main thread, OS threads, other runtimes) and the overflow of
 //! full local queues.
@@ -28,6 +29,12 @@
 //! a batch from the injector, else steals half of another worker's local
 //! queue. Every [`GLOBAL_POLL_INTERVAL`] tasks it looks at the injector first,
 //! so tasks woken from outside never starve behind a busy local queue.
+//!
+//! **I/O and timers.** A running worker turns the process-wide driver
+//! itself, without waiting, every [`GLOBAL_POLL_INTERVAL`] tasks and
+//! whenever it runs out of tasks, before parking; the tasks that I/O events
+//! and expired timers wake then land in its own queues (`time::driver`,
+//! design note 6).
 //!
 //! **Parking** (`idle.rs`): a worker with nothing to do registers as
 //! sleeping, checks every queue once more, and parks. Pushing work wakes one
