@@ -2,7 +2,7 @@
 //! ready still yields.
 //!
 //! Every poll of a thread by the executor (and every poll of a `block_on`
-//! future) starts with a fresh budget of [`BUDGET`] units. Each operation of a
+//! future) starts with a fresh budget of `BUDGET` (128) units. Each operation of a
 //! greenthread primitive that *could* have waited spends one unit through
 //! [`poll_proceed`]; when the budget is spent, the operation returns
 //! `Pending` after waking its own task, so the thread goes to the back of its

@@ -14,7 +14,7 @@
 //!    of `accept`, `recv_from` and friends (no thundering herd when many
 //!    threads wait on one socket).
 //! 2. Every operation first spends one unit of the cooperative budget
-//!    ([`coop::poll_proceed`](crate::coop::poll_proceed)), then tries the
+//!    ([`crate::coop::poll_proceed`]), then tries the
 //!    syscall if the direction is (believed) ready, and waits otherwise. A
 //!    wait is a switch point: the thread's future returns `Pending`, its
 //!    worker runs other threads, and in GIL mode the thread wrapper releases
