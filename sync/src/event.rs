@@ -4,12 +4,12 @@
 //!
 //! One atomic word: bit 0 is the flag, the other bits count the times the
 //! flag went from clear to set (the *generation*). A waiter that finds the
-//! flag clear registers a listener on an [`event_listener::Event`] and
-//! remembers the generation; `set` bumps the generation and notifies every
-//! listener. A woken waiter returns `true` if the generation moved on — even
-//! if `clear` ran in between, as Python guarantees (gh-57711) — and otherwise
-//! (a notification handed on by a dropped listener) goes back to sleep, so
-//! there are no spurious wake-ups.
+//! flag clear joins a [`WakerSet`] under the event's mutex (looking at
+//! the word again under it) and remembers the generation; `set` bumps the
+//! generation, then takes the mutex and wakes the whole set. A woken
+//! waiter returns `true` because the generation moved on — even if `clear`
+//! ran in between, as Python guarantees (gh-57711). A waiter's place is a
+//! slot in the set's vector: waiting allocates nothing of its own (W9).
 
 use std::fmt;
 use std::future::Future;
@@ -20,6 +20,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::rt::{self, Deadline};
+use crate::waiters::{wake_all, SetTicket, WakerSet};
 
 /// The flag bit of the state word.
 const SET: usize = 1;
@@ -31,8 +32,15 @@ const GENERATION: usize = 2;
 struct Inner {
     /// `generation * 2 | flag`.
     state: AtomicUsize,
-    /// Where waiters sleep.
-    event: event_listener::Event,
+    /// Who waits.
+    waiters: std::sync::Mutex<WakerSet>,
+}
+
+impl Inner {
+    fn waiters(&self) -> std::sync::MutexGuard<'_, WakerSet> {
+        // Nothing panics under this lock; a poisoned one is used as is.
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// A flag threads can wait for: Python's `threading.Event`.
@@ -92,7 +100,10 @@ impl Event {
                 Err(actual) => s = actual,
             }
         }
-        self.inner.event.notify(usize::MAX);
+        // Waiters register under the lock after looking at the word again,
+        // so each either saw the new generation or is in the list now.
+        let wakers = self.inner.waiters().take_all();
+        wake_all(wakers);
     }
 
     /// Clears the flag.
@@ -108,7 +119,7 @@ impl Event {
     /// Cancel safe: `set` wakes every waiter, so a dropped wait takes nothing
     /// from the others.
     pub fn wait(&self) -> impl Future<Output = bool> + Send + '_ {
-        Wait::new(&self.inner, Deadline::never())
+        Wait::new(&self.inner, Forever)
     }
 
     /// Waits at most `timeout` for the flag; `true` if it was set (or a `set`
@@ -123,35 +134,57 @@ impl Event {
     }
 }
 
+/// When a [`Wait`] gives up.
+trait GiveUp {
+    /// Whether it is time; if not, makes sure `cx` is woken when it is.
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool;
+}
+
+/// Never: `wait()` without a timeout carries no timer at all.
+struct Forever;
+
+impl GiveUp for Forever {
+    fn poll_expired(&mut self, _: &mut Context<'_>) -> bool {
+        false
+    }
+}
+
+impl GiveUp for Deadline {
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        Deadline::poll_expired(self, cx)
+    }
+}
+
 /// The future of both waits, written out by hand: a parked thread holds one,
-/// so its size is part of every parked thread's (issue 6, W9).
-struct Wait<'a> {
+/// so its size is part of every parked thread's (issue 6, W9): 24 bytes
+/// without a timeout.
+struct Wait<'a, D> {
     /// The event.
     inner: &'a Inner,
     /// The generation the wait started in; [`NOT_STARTED`] before the first
     /// poll.
     generation: usize,
-    /// The registered listener, if any.
-    listener: Option<event_listener::EventListener>,
+    /// Its place in the list, while it waits.
+    ticket: Option<SetTicket>,
     /// When to give up.
-    deadline: Deadline,
+    deadline: D,
 }
 
 /// [`Wait::generation`] before the first poll (generations are even).
 const NOT_STARTED: usize = SET;
 
-impl<'a> Wait<'a> {
-    fn new(inner: &'a Inner, deadline: Deadline) -> Self {
+impl<'a, D: GiveUp> Wait<'a, D> {
+    fn new(inner: &'a Inner, deadline: D) -> Self {
         Wait {
             inner,
             generation: NOT_STARTED,
-            listener: None,
+            ticket: None,
             deadline,
         }
     }
 }
 
-impl Future for Wait<'_> {
+impl<D: GiveUp + Unpin> Future for Wait<'_, D> {
     type Output = bool;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
@@ -166,31 +199,44 @@ impl Future for Wait<'_> {
             }
             this.generation = s & !SET;
         }
-        loop {
-            let Some(listener) = this.listener.as_mut() else {
-                // Register, then look again: a `set` in between is seen here
-                // or notifies the listener.
-                let listener = this.inner.event.listen();
-                let s = this.inner.state.load(Ordering::Acquire);
-                if s & SET != 0 || s & !SET != this.generation {
-                    return Poll::Ready(true);
-                }
-                this.listener = Some(listener);
-                continue;
-            };
-            // The listener first: a `set` that comes with the deadline wins.
-            if Pin::new(listener).poll(cx).is_ready() {
-                this.listener = None;
-                if this.inner.state.load(Ordering::Acquire) & !SET != this.generation {
-                    return Poll::Ready(true);
-                }
-                // A notification handed on by a dropped listener: wait on.
-                continue;
+        let mut waiters = this.inner.waiters();
+        // Under the lock: `set` bumps the word before taking it.
+        if this.inner.state.load(Ordering::Acquire) & !SET != this.generation {
+            if let Some(t) = this.ticket.take() {
+                waiters.remove(t);
             }
-            if this.deadline.poll_expired(cx) {
-                return Poll::Ready(false);
+            return Poll::Ready(true);
+        }
+        match this.ticket {
+            // Still waiting (a `set` would have notified it and moved the
+            // generation on, seen above).
+            Some(t) if waiters.contains(t) => {
+                if this.deadline.poll_expired(cx) {
+                    waiters.remove(t);
+                    this.ticket = None;
+                    return Poll::Ready(false);
+                }
+                waiters.set_waker(t, cx.waker());
             }
-            return Poll::Pending;
+            _ => {
+                if let Some(t) = this.ticket.take() {
+                    waiters.remove(t);
+                }
+                if this.deadline.poll_expired(cx) {
+                    return Poll::Ready(false);
+                }
+                this.ticket = Some(waiters.insert(cx.waker().clone()));
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl<D> Drop for Wait<'_, D> {
+    fn drop(&mut self) {
+        if let Some(t) = self.ticket.take() {
+            // `set` wakes every waiter: there is no notification to pass on.
+            self.inner.waiters().remove(t);
         }
     }
 }

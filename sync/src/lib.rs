@@ -51,6 +51,7 @@ mod raw;
 mod rlock;
 mod rt;
 mod semaphore;
+mod waiters;
 
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};

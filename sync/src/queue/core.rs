@@ -9,9 +9,9 @@ use std::task::{Context, Poll};
 
 use event_listener::Event;
 
-use super::waiters::{wake_all, Ticket, Waiters};
 use super::{GetError, PutError};
 use crate::rt::{self, Deadline};
+use crate::waiters::{wake_all, Ticket, Waiters};
 use crate::SyncError;
 
 /// Where the items are kept, in the order they leave.

@@ -35,7 +35,6 @@ mod fifo;
 mod lifo;
 mod priority;
 mod simple;
-mod waiters;
 
 use std::fmt;
 

@@ -1,11 +1,14 @@
-//! [`Waiters`]: the threads waiting for one condition of a queue (an item,
-//! or a free slot), kept under the queue's own mutex.
+//! [`Waiters`]: the threads waiting for one condition (a queue's item or free
+//! slot, an [`Event`](crate::Event)'s flag), kept under a mutex of their
+//! owner's.
 //!
-//! A queue used to park its waiters on `event_listener::Event`s, whose list
-//! has a lock of its own: a blocking `get` then took four locks (register,
-//! poll, notify, unregister) besides the queue's. Here the list lives in the
-//! state the queue's mutex already guards, so waiting costs no lock beyond
-//! the two looks at the queue a waiter makes anyway (issue 6, W5/W7).
+//! The queues used to park their waiters on `event_listener::Event`s, whose
+//! list has a lock of its own: a blocking `get` then took four locks
+//! (register, poll, notify, unregister) besides the queue's. Here the list
+//! lives in the state the queue's mutex already guards, so waiting costs no
+//! lock beyond the two looks at the queue a waiter makes anyway (issue 6,
+//! W5/W7). A waiter's place is a slot in a vector, not an allocation of its
+//! own, which keeps a parked thread small (W9).
 //!
 //! A waiter holds a [`Ticket`]. [`notify_one`](Waiters::notify_one) marks
 //! the oldest waiting ticket notified and hands back its waker, to be woken
@@ -176,6 +179,90 @@ impl Waiters {
     }
 }
 
+/// A waiter's place in a [`WakerSet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SetTicket {
+    /// Its slot.
+    index: u32,
+    /// The set's epoch when it joined: a later [`WakerSet::take_all`] has
+    /// woken it (and freed its slot for others).
+    epoch: u32,
+}
+
+/// Waiters that are only ever woken all at once ([`Event`](crate::Event)):
+/// just their wakers, 16 bytes each, with no order to keep.
+#[derive(Debug, Default)]
+pub(crate) struct WakerSet {
+    /// Wakers by slot; `None`: free.
+    wakers: Vec<Option<Waker>>,
+    /// Free slots.
+    free: Vec<u32>,
+    /// Bumped by each `take_all`.
+    epoch: u32,
+}
+
+impl WakerSet {
+    /// Adds a waiter.
+    pub(crate) fn insert(&mut self, waker: Waker) -> SetTicket {
+        let index = match self.free.pop() {
+            Some(i) => {
+                self.wakers[i as usize] = Some(waker);
+                i
+            }
+            None => {
+                self.wakers.push(Some(waker));
+                // As in `Waiters::register`.
+                (self.wakers.len() - 1) as u32
+            }
+        };
+        SetTicket {
+            index,
+            epoch: self.epoch,
+        }
+    }
+
+    /// Whether `ticket` still waits (no `take_all` since it joined).
+    pub(crate) fn contains(&self, ticket: SetTicket) -> bool {
+        ticket.epoch == self.epoch
+            && self
+                .wakers
+                .get(ticket.index as usize)
+                .is_some_and(Option::is_some)
+    }
+
+    /// Makes `waker` the one woken for `ticket`, if it still waits.
+    pub(crate) fn set_waker(&mut self, ticket: SetTicket, waker: &Waker) {
+        if ticket.epoch != self.epoch {
+            return;
+        }
+        if let Some(Some(w)) = self.wakers.get_mut(ticket.index as usize) {
+            if !w.will_wake(waker) {
+                w.clone_from(waker);
+            }
+        }
+    }
+
+    /// Takes `ticket` out, if it still waits.
+    pub(crate) fn remove(&mut self, ticket: SetTicket) {
+        if ticket.epoch != self.epoch {
+            return;
+        }
+        if let Some(slot) = self.wakers.get_mut(ticket.index as usize) {
+            if slot.take().is_some() {
+                self.free.push(ticket.index);
+            }
+        }
+    }
+
+    /// Takes every waker (to wake after the lock is released); the tickets
+    /// given out so far no longer wait.
+    pub(crate) fn take_all(&mut self) -> Vec<Waker> {
+        self.epoch = self.epoch.wrapping_add(1);
+        self.free.clear();
+        self.wakers.drain(..).flatten().collect()
+    }
+}
+
 fn is_waiting(slots: &[Slot], t: Ticket) -> bool {
     matches!(slots.get(t.key as usize), Some(Slot::Waiting { seq, .. }) if *seq == t.seq)
 }
@@ -239,6 +326,29 @@ mod tests {
         wake_all(w.notify_one());
         assert_eq!(cb.0.load(Ordering::SeqCst), 1);
         assert!(w.notify_one().is_none());
+    }
+
+    #[test]
+    fn waker_set() {
+        let mut set = WakerSet::default();
+        let (ca, a) = waker();
+        let (cb, b) = waker();
+        let ta = set.insert(a);
+        let tb = set.insert(b);
+        set.remove(tb);
+        assert!(set.contains(ta) && !set.contains(tb));
+        let (cc, c) = waker();
+        let tc = set.insert(c);
+        assert_eq!(tc.index, tb.index, "the slot is reused");
+        wake_all(set.take_all());
+        assert_eq!(ca.0.load(Ordering::SeqCst), 1);
+        assert_eq!(cb.0.load(Ordering::SeqCst), 0, "removed: not woken");
+        assert_eq!(cc.0.load(Ordering::SeqCst), 1);
+        assert!(!set.contains(ta), "woken tickets no longer wait");
+        let (_, d) = waker();
+        let td = set.insert(d);
+        set.remove(ta); // stale: must not remove the new waiter
+        assert!(set.contains(td));
     }
 
     #[test]
