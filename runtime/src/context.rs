@@ -85,6 +85,20 @@ pub(crate) fn with_runtime_or_global<R>(f: impl FnOnce(&Arc<RtInner>) -> R) -> R
     f(&rt)
 }
 
+/// A weak reference to the runtime whose thread is being polled on this OS
+/// thread, if any, without touching its strong count.
+pub(crate) fn home_runtime() -> Option<std::sync::Weak<RtInner>> {
+    let ptr = RUNTIME.try_with(|c| c.get()).ok()?;
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: as in `with_runtime_or_global`: a live `Arc<RtInner>` for the
+    // enclosing `enter` window, borrowed (never dropped) through
+    // `ManuallyDrop`.
+    let rt = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(ptr) });
+    Some(Arc::downgrade(&rt))
+}
+
 /// The runtime whose thread is being polled on this OS thread, if any.
 pub(crate) fn runtime() -> Option<Arc<RtInner>> {
     let ptr = RUNTIME.try_with(|c| c.get()).ok()?;

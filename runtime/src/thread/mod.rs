@@ -396,6 +396,7 @@ impl Thread {
         daemon: bool,
         target: Option<Body>,
     ) -> Thread {
+        let has_target = target.is_some();
         Thread {
             inner: Arc::new(ThreadInner {
                 kind,
@@ -416,9 +417,11 @@ impl Thread {
                         })
                     }),
                 }),
-                home: match kind {
-                    Kind::Main | Kind::Dummy => None,
-                    Kind::Thread | Kind::Timer => context::runtime().map(|rt| Arc::downgrade(&rt)),
+                // Only a thread that `start()` will launch needs its home:
+                // main, dummy and `spawn` threads are running already.
+                home: match (kind, has_target) {
+                    (Kind::Thread | Kind::Timer, true) => context::home_runtime(),
+                    _ => None,
                 },
             }),
         }
