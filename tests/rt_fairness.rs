@@ -133,11 +133,20 @@ fn yield_now_round_robin() {
     let log = rt.block_on(async {
         let log = Arc::new(Mutex::new(Vec::new()));
         let go = Event::new();
+        // The property is about threads that are all runnable: `set` wakes
+        // them one by one from the main OS thread, and the first can yield
+        // many times before the last is woken. So each first waits (yielding)
+        // until all three run.
+        let running = Arc::new(AtomicUsize::new(0));
         let threads: Vec<Thread> = (0..3u8)
             .map(|id| {
-                let (log, go) = (log.clone(), go.clone());
+                let (log, go, running) = (log.clone(), go.clone(), running.clone());
                 Thread::new(move || async move {
                     go.wait().await;
+                    running.fetch_add(1, Ordering::SeqCst);
+                    while running.load(Ordering::SeqCst) < 3 {
+                        yield_now().await;
+                    }
                     for _ in 0..50 {
                         log.lock().unwrap().push(id);
                         yield_now().await;
