@@ -1,5 +1,6 @@
-//! Readiness of one registered I/O source, shared between the driver thread
-//! (which sets it) and the threads waiting to read or write.
+//! Readiness of one registered I/O source, shared between the driver (which
+//! sets it, on whichever thread turns it) and the threads waiting to read or
+//! write.
 //!
 //! # Design notes
 //!

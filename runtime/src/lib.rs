@@ -12,7 +12,7 @@
 //! | [`runtime`](Runtime) | [`run`], [`Runtime`], [`Builder`], [`Mode`], shutdown |
 //! | `executor` | work-stealing scheduler for Green mode (private) |
 //! | `os` | one OS thread per `Thread` (private) |
-//! | [`time`] | [`sleep`], [`timeout`], [`TIMEOUT_MAX`] and the driver thread |
+//! | [`time`] | [`sleep`], [`timeout`], [`TIMEOUT_MAX`] and the timer/I-O driver |
 //! | `thread` | [`Thread`], registry, hooks, [`spawn`], [`Timer`], [`Local`] |
 //! | [`gil`] | GIL mode and [`checkpoint`] |
 //! | [`coop`] | the cooperative budget, for primitives built on greenthread |

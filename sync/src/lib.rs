@@ -36,9 +36,11 @@
 //! One waiting engine (`raw`: an atomic state word plus an
 //! `event_listener::Event`) is the whole of [`Lock`], [`RLock`],
 //! [`Semaphore`] and [`BoundedSemaphore`]. [`Condition`] is a lock plus one
-//! `Event` whose FIFO listeners are its waiters. [`Event`], [`Barrier`] and
-//! the queues are a small state (an atomic word, or a `std` mutex never held
-//! across an `.await`) plus `Event`s to sleep on.
+//! `Event` whose FIFO listeners are its waiters. [`Barrier`] is a small
+//! state plus `Event`s to sleep on. [`Event`] and the queues keep their
+//! waiters themselves, as slots in a list under their own `std` mutex
+//! (never held across an `.await`; `waiters.rs`), which takes fewer locks
+//! than a listener per wait and allocates nothing per waiter.
 
 mod barrier;
 mod condition;

@@ -5,8 +5,9 @@
 //! # Design notes
 //!
 //! 1. Every socket is a non-blocking `mio` socket registered with the one
-//!    process-wide `mio::Poll` owned by the driver thread
-//!    (`time::driver`), for both directions, edge-triggered. The driver
+//!    process-wide `mio::Poll` of the driver (`time::driver`; turned by the
+//!    workers while they run, else by its own thread), for both
+//!    directions, edge-triggered. The driver
 //!    turns events into readiness bits of the socket's `ScheduledIo` and
 //!    wakes its waiters; see `io.rs` for the rules that make edge
 //!    triggering lose nothing (bits are cleared only on `WouldBlock`, and

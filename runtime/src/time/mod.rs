@@ -3,10 +3,12 @@
 //! # Precision
 //!
 //! A sleep never returns early: it completes on the first poll at which the
-//! monotonic clock has reached its deadline. The driver thread wakes it at
-//! most about a millisecond late when the machine is idle (the driver's poll
-//! timeout is rounded up to whole milliseconds); under load, lateness also
-//! includes the time the woken thread waits for a worker.
+//! monotonic clock has reached its deadline. The driver wakes it within
+//! tens of microseconds when the machine is idle (it waits in `epoll_wait`
+//! to the last whole millisecond, then sleeps the rest out precisely); while
+//! the workers are busy they fire timers themselves (at most a millisecond
+//! late), and lateness also includes the time the woken thread waits for a
+//! worker.
 //!
 //! # Large durations
 //!
