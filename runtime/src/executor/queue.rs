@@ -377,6 +377,29 @@ mod loom_tests {
         unsafe { steal_half(victim, dest) }
     }
 
+    /// A thief thread: steals half of `victim` into a queue of its own and
+    /// returns everything it got.
+    fn thief(victim: &Arc<LocalQueue<u32>>) -> thread::JoinHandle<Vec<u32>> {
+        let victim = victim.clone();
+        thread::spawn(move || {
+            let dest = LocalQueue::new();
+            let mut got = Vec::new();
+            got.extend(steal(&victim, &dest));
+            drain(&dest, &mut got);
+            got
+        })
+    }
+
+    /// Pushes `values` as the owner; the ones a full queue gives back go to
+    /// `seen` (the executor would spill them to the injector).
+    fn push_all(q: &LocalQueue<u32>, values: std::ops::RangeInclusive<u32>, seen: &mut Vec<u32>) {
+        for v in values {
+            if let Err(v) = push(q, v) {
+                seen.push(v);
+            }
+        }
+    }
+
     fn check(mut seen: Vec<u32>, expected: std::ops::RangeInclusive<u32>) {
         seen.sort_unstable();
         let want: Vec<u32> = expected.collect();
@@ -389,26 +412,12 @@ mod loom_tests {
     fn loom_owner_push_pop_vs_steal() {
         loom::model(|| {
             let victim = Arc::new(LocalQueue::new());
-            let dest = Arc::new(LocalQueue::new());
             push(&victim, 1).unwrap();
             push(&victim, 2).unwrap();
-            let thief = {
-                let (victim, dest) = (victim.clone(), dest.clone());
-                thread::spawn(move || {
-                    let mut got = Vec::new();
-                    got.extend(steal(&victim, &dest));
-                    drain(&dest, &mut got);
-                    got
-                })
-            };
+            let thief = thief(&victim);
             let mut seen = Vec::new();
-            // Owner: push 3..=5 (the queue holds 4: a push may give its task
-            // back, which the executor would spill to the injector).
-            for v in 3..=5 {
-                if let Err(v) = push(&victim, v) {
-                    seen.push(v);
-                }
-            }
+            // Owner: push 3..=5 (the queue holds 4).
+            push_all(&victim, 3..=5, &mut seen);
             // SAFETY: this thread owns `victim`.
             seen.extend(unsafe { victim.pop() });
             seen.extend(thief.join().unwrap());
@@ -425,18 +434,7 @@ mod loom_tests {
             for v in 1..=3 {
                 push(&victim, v).unwrap();
             }
-            let thieves: Vec<_> = (0..2)
-                .map(|_| {
-                    let victim = victim.clone();
-                    thread::spawn(move || {
-                        let dest = LocalQueue::new();
-                        let mut got = Vec::new();
-                        got.extend(steal(&victim, &dest));
-                        drain(&dest, &mut got);
-                        got
-                    })
-                })
-                .collect();
+            let thieves: Vec<_> = (0..2).map(|_| thief(&victim)).collect();
             let mut seen = Vec::new();
             // SAFETY: this thread owns `victim`.
             seen.extend(unsafe { victim.pop() });
@@ -492,23 +490,12 @@ mod loom_tests {
             for v in 1..=3 {
                 push(&victim, v).unwrap();
             }
-            let thief = {
-                let victim = victim.clone();
-                thread::spawn(move || {
-                    let dest = LocalQueue::new();
-                    let mut got = Vec::new();
-                    got.extend(steal(&victim, &dest));
-                    drain(&dest, &mut got);
-                    got
-                })
-            };
+            let thief = thief(&victim);
             let mut seen = Vec::new();
             for v in 4..=7 {
                 // SAFETY: this thread owns `victim`.
                 seen.extend(unsafe { victim.pop() });
-                if let Err(v) = push(&victim, v) {
-                    seen.push(v);
-                }
+                push_all(&victim, v..=v, &mut seen);
             }
             seen.extend(thief.join().unwrap());
             drain(&victim, &mut seen);
@@ -534,11 +521,7 @@ mod loom_tests {
                 })
             };
             let mut seen = Vec::new();
-            for v in 2..=3 {
-                if let Err(v) = push(&q, v) {
-                    seen.push(v);
-                }
-            }
+            push_all(&q, 2..=3, &mut seen);
             // SAFETY: this thread owns `q`.
             seen.extend(unsafe { q.pop() });
             seen.extend(drainer.join().unwrap());
