@@ -222,3 +222,48 @@ fn foreign_executors() {
     });
     assert!(h.join().unwrap());
 }
+
+rt_test! {
+    /// Stress: rounds of waiters (plain, timed, and cancelled by an outer
+    /// `timeout`) racing a set; a plain waiter must always be released by its
+    /// round's set (a lost wake-up fails the round's deadline), and
+    /// cancelled or timed-out waiters leave nothing behind that would wake or
+    /// block a later round.
+    async fn stress_set_with_timeouts_and_cancels() {
+        let e = Event::new();
+        for round in 0..30u32 {
+            let mut hs = Vec::new();
+            for i in 0..12u32 {
+                let e = e.clone();
+                hs.push(greenthread::spawn(async move {
+                    match (i + round) % 3 {
+                        0 => e.wait().await,
+                        1 => {
+                            let d = Duration::from_micros(200 * u64::from(i % 4));
+                            let start = Instant::now();
+                            let set = e.wait_timeout(d).await;
+                            assert!(set || start.elapsed() >= d, "false before the timeout");
+                            true
+                        }
+                        _ => {
+                            let _ = greenthread::timeout(Duration::from_micros(300), e.wait()).await;
+                            true
+                        }
+                    }
+                }));
+            }
+            greenthread::sleep(Duration::from_micros(500)).await;
+            e.set();
+            let all = greenthread::timeout(Duration::from_secs(10), async move {
+                for h in hs {
+                    assert!(h.await.unwrap());
+                }
+            });
+            assert!(all.await.is_ok(), "round {round}: a waiter was never released");
+            e.clear();
+        }
+        let start = Instant::now();
+        assert!(!e.wait_timeout(Duration::from_millis(5)).await);
+        assert_timeout(start, Duration::from_millis(5));
+    }
+}

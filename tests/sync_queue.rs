@@ -632,3 +632,67 @@ fn foreign_executors() {
     producer.join().unwrap();
     assert_eq!(total + rest, 3000 * 2999 / 2);
 }
+
+rt_test! {
+    /// Stress: producers with short put timeouts and consumers whose gets
+    /// are cut short by an outer `timeout` (cancelled mid-wait) or time out
+    /// themselves, on a small queue; every item is either received exactly
+    /// once, still queued, or given back by the put that timed out.
+    async fn stress_timeouts_and_cancels_lose_nothing() {
+        use std::sync::atomic::AtomicU64;
+        let q = Queue::<u64>::new(4);
+        let put = Arc::new(AtomicU64::new(0));
+        let got = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let producers: Vec<_> = (0..4u64)
+            .map(|p| {
+                let (q, put) = (q.clone(), put.clone());
+                greenthread::spawn(async move {
+                    for i in 1..=150u64 {
+                        let v = p * 1000 + i;
+                        match q.put_timeout(v, Duration::from_micros(100 * (i % 3))).await {
+                            Ok(()) => {
+                                put.fetch_add(v, Ordering::SeqCst);
+                            }
+                            Err(e) => assert_eq!(e.into_inner(), v, "the item comes back"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        let consumers: Vec<_> = (0..4u64)
+            .map(|c| {
+                let (q, got, stop) = (q.clone(), got.clone(), stop.clone());
+                greenthread::spawn(async move {
+                    let mut n = 0u64;
+                    while !stop.load(Ordering::SeqCst) {
+                        n += 1;
+                        let v = if (n + c) % 2 == 0 {
+                            greenthread::timeout(Duration::from_micros(150), q.get())
+                                .await
+                                .ok()
+                                .map(|r| r.expect("not shut down"))
+                        } else {
+                            q.get_timeout(Duration::from_micros(150)).await.ok()
+                        };
+                        if let Some(v) = v {
+                            got.fetch_add(v, Ordering::SeqCst);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for p in producers {
+            p.await.unwrap();
+        }
+        stop.store(true, Ordering::SeqCst);
+        for c in consumers {
+            c.await.unwrap();
+        }
+        while let Ok(v) = q.get_nowait() {
+            got.fetch_add(v, Ordering::SeqCst);
+        }
+        assert_eq!(got.load(Ordering::SeqCst), put.load(Ordering::SeqCst));
+        assert!(q.empty());
+    }
+}
