@@ -113,10 +113,13 @@ impl<F> ThreadTask<F> {
         if let (true, Some(payload)) = (self.report, panic) {
             hooks::report_panic(&self.thread, panic_message(payload));
         }
-        let locals = inner.parts().take_locals();
+        // One lock for both; dropped in Python's order below.
+        let (locals, waker) = {
+            let mut parts = inner.parts();
+            (parts.take_locals(), std::mem::take(&mut parts.slot))
+        };
         let _ = catch_unwind(AssertUnwindSafe(move || drop(locals)));
         hooks::trace(&self.thread, TraceEvent::Exit);
-        let waker = std::mem::take(&mut inner.parts().slot);
         drop(waker);
         if inner.kind == Kind::Main {
             return; // the runtime stops the main thread after shutdown
