@@ -43,80 +43,60 @@ impl Drop for Enter {
     }
 }
 
+/// Runs `f` with the `Arc` stored in `slot` (null: `None`), borrowed: its
+/// reference count is never touched.
+fn borrow<T, R>(
+    slot: &'static std::thread::LocalKey<Cell<*const T>>,
+    f: impl FnOnce(Option<&Arc<T>>) -> R,
+) -> R {
+    let ptr = slot.try_with(|c| c.get()).unwrap_or(std::ptr::null());
+    if ptr.is_null() {
+        return f(None);
+    }
+    // SAFETY: a non-null pointer was stored by `enter` from a live `Arc`
+    // that the caller of `enter` keeps alive until the `Enter` guard
+    // restores the previous value; we are inside that window (same OS
+    // thread, guard not yet dropped), and it lasts through `f`.
+    // `ManuallyDrop` makes this a borrow: the count is never decremented.
+    let arc = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(ptr) });
+    f(Some(&arc))
+}
+
 /// The green thread being polled on this OS thread, if any.
 pub(crate) fn thread() -> Option<Thread> {
-    let ptr = THREAD.try_with(|c| c.get()).ok()?;
-    if ptr.is_null() {
-        return None;
-    }
-    // SAFETY: a non-null pointer was stored by `enter` from a live
-    // `Arc<ThreadInner>` that the caller of `enter` keeps alive until the
-    // `Enter` guard restores the previous value; we are inside that window
-    // (same OS thread, guard not yet dropped). Incrementing the strong count
-    // before `from_raw` makes the new `Arc` an owned reference.
-    let inner = unsafe {
-        Arc::increment_strong_count(ptr);
-        Arc::from_raw(ptr)
-    };
-    Some(Thread { inner })
+    borrow(&THREAD, |t| {
+        t.map(|inner| Thread {
+            inner: inner.clone(),
+        })
+    })
 }
 
 /// Runs `f` with the current green thread, without cloning it.
 pub(crate) fn with_thread<R>(f: impl FnOnce(Option<&ThreadInner>) -> R) -> R {
-    let ptr = THREAD.try_with(|c| c.get()).unwrap_or(std::ptr::null());
-    // SAFETY: as in `thread`: non-null means a live `ThreadInner` kept alive
-    // by the enclosing `enter` window on this OS thread.
-    f(unsafe { ptr.as_ref() })
+    borrow(&THREAD, |t| f(t.map(|t| &**t)))
 }
 
 /// Runs `f` with the runtime whose thread is being polled on this OS thread,
 /// or else the process-wide runtime, without cloning the `Arc` (its count
 /// is one cache line every worker would otherwise bounce on each spawn).
 pub(crate) fn with_runtime_or_global<R>(f: impl FnOnce(&Arc<RtInner>) -> R) -> R {
-    let ptr = RUNTIME.try_with(|c| c.get()).unwrap_or(std::ptr::null());
-    if ptr.is_null() {
-        return f(crate::runtime::global());
-    }
-    // SAFETY: as in `thread`: non-null means a live `Arc<RtInner>` kept
-    // alive by the enclosing `enter` window on this OS thread, which lasts
-    // through `f`. `ManuallyDrop` makes this a borrow: the count is never
-    // changed, and never decremented by a drop.
-    let rt = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(ptr) });
-    f(&rt)
+    borrow(&RUNTIME, |rt| {
+        f(rt.unwrap_or_else(|| crate::runtime::global()))
+    })
 }
 
 /// A weak reference to the runtime whose thread is being polled on this OS
 /// thread, if any, without touching its strong count.
 pub(crate) fn home_runtime() -> Option<std::sync::Weak<RtInner>> {
-    let ptr = RUNTIME.try_with(|c| c.get()).ok()?;
-    if ptr.is_null() {
-        return None;
-    }
-    // SAFETY: as in `with_runtime_or_global`: a live `Arc<RtInner>` for the
-    // enclosing `enter` window, borrowed (never dropped) through
-    // `ManuallyDrop`.
-    let rt = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(ptr) });
-    Some(Arc::downgrade(&rt))
+    borrow(&RUNTIME, |rt| rt.map(Arc::downgrade))
 }
 
 /// The runtime whose thread is being polled on this OS thread, if any.
 pub(crate) fn runtime() -> Option<Arc<RtInner>> {
-    let ptr = RUNTIME.try_with(|c| c.get()).ok()?;
-    if ptr.is_null() {
-        return None;
-    }
-    // SAFETY: as in `thread`: stored by `enter` from a live `Arc<RtInner>`
-    // kept alive by the caller for the guard's lifetime.
-    let rt = unsafe {
-        Arc::increment_strong_count(ptr);
-        Arc::from_raw(ptr)
-    };
-    Some(rt)
+    borrow(&RUNTIME, |rt| rt.cloned())
 }
 
 /// Runs `f` with the current runtime, without cloning it.
 pub(crate) fn with_runtime<R>(f: impl FnOnce(Option<&RtInner>) -> R) -> R {
-    let ptr = RUNTIME.try_with(|c| c.get()).unwrap_or(std::ptr::null());
-    // SAFETY: as in `runtime`.
-    f(unsafe { ptr.as_ref() })
+    borrow(&RUNTIME, |rt| f(rt.map(|rt| &**rt)))
 }

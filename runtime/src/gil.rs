@@ -36,6 +36,11 @@ pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 /// The process-wide switch interval in nanoseconds.
 static SWITCH_INTERVAL_NS: AtomicU64 = AtomicU64::new(5_000_000);
 
+/// A switch interval in nanoseconds, at least 1 and saturating.
+fn interval_ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1)
+}
+
 /// One runtime's GIL.
 pub(crate) struct Gil {
     /// Holder and waiters.
@@ -75,7 +80,7 @@ impl Gil {
                 waiters: VecDeque::new(),
             }),
             request_since: AtomicU64::new(0),
-            interval_ns: AtomicU64::new(interval.as_nanos().clamp(1, u64::MAX as u128) as u64),
+            interval_ns: AtomicU64::new(interval_ns(interval)),
             epoch: Instant::now(),
             switches: AtomicU64::new(0),
         }
@@ -185,10 +190,7 @@ impl Gil {
     }
 
     pub(crate) fn set_interval(&self, d: Duration) {
-        self.interval_ns.store(
-            d.as_nanos().clamp(1, u64::MAX as u128) as u64,
-            Ordering::Relaxed,
-        );
+        self.interval_ns.store(interval_ns(d), Ordering::Relaxed);
     }
 
     pub(crate) fn interval(&self) -> Duration {
@@ -223,7 +225,7 @@ pub fn enabled() -> bool {
 /// runtime's, or the process-wide default outside a runtime.
 pub fn switch_interval() -> Duration {
     context::with_runtime(|rt| rt.and_then(|rt| rt.gil.as_ref().map(Gil::interval)))
-        .unwrap_or_else(|| Duration::from_nanos(SWITCH_INTERVAL_NS.load(Ordering::Relaxed)))
+        .unwrap_or_else(default_switch_interval)
 }
 
 /// The process-wide default for new runtimes.
@@ -242,7 +244,7 @@ pub fn set_switch_interval(d: Duration) -> Result<(), SwitchIntervalError> {
     if d.is_zero() {
         return Err(SwitchIntervalError);
     }
-    SWITCH_INTERVAL_NS.store(d.as_nanos().min(u64::MAX as u128) as u64, Ordering::Relaxed);
+    SWITCH_INTERVAL_NS.store(interval_ns(d), Ordering::Relaxed);
     crate::runtime::for_each_runtime(|rt| {
         if let Some(g) = &rt.gil {
             g.set_interval(d);

@@ -51,23 +51,16 @@ thread_local! {
     };
 }
 
-/// Drives `f` on the calling OS thread until it completes or `stop()` is true
-/// after a wake-up (then returns `None`, dropping nothing: the caller owns `f`).
-pub(crate) fn drive<F: Future>(
-    f: std::pin::Pin<&mut F>,
-    stop: impl Fn() -> bool,
-) -> Option<F::Output> {
+/// Drives `f` on the calling OS thread until it completes.
+pub(crate) fn drive<F: Future>(f: std::pin::Pin<&mut F>) -> F::Output {
     let (parker, waker) = PARKER.with(|(p, w)| (p.clone(), w.clone()));
     let mut f = f;
     let mut cx = Context::from_waker(&waker);
     let out = loop {
         if let (Poll::Ready(v), _) = coop::with_budget(|| f.as_mut().poll(&mut cx)) {
-            break Some(v);
+            break v;
         }
         parker.park();
-        if stop() {
-            break None;
-        }
     };
     // A nested `block_on` may have consumed a wake meant for an enclosing
     // one: leave a wake behind so the enclosing loop polls again.
@@ -89,9 +82,5 @@ pub(crate) fn drive<F: Future>(
 /// assert_eq!(v, 2);
 /// ```
 pub fn block_on<F: Future>(f: F) -> F::Output {
-    let f = pin!(f);
-    match drive(f, || false) {
-        Some(v) => v,
-        None => unreachable!("drive only stops when asked to"),
-    }
+    drive(pin!(f))
 }

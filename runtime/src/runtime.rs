@@ -289,13 +289,12 @@ impl Runtime {
             .inner
             .native_id
             .store(crate::native_id(), Ordering::Relaxed);
-        let out = {
-            let task = pin!(ThreadTask::new(rt.main.clone(), rt.clone(), main, false));
-            match park::drive(task, || false) {
-                Some(out) => out,
-                None => Err(Ended::Cancelled),
-            }
-        };
+        let out = park::drive(pin!(ThreadTask::new(
+            rt.main.clone(),
+            rt.clone(),
+            main,
+            false
+        )));
         rt.shutdown_after_main();
         match out {
             Ok(v) => v,

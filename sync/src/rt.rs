@@ -77,9 +77,9 @@ impl Deadline {
 }
 
 /// Waits for `listener` or `deadline`, whichever comes first; `true` if the
-/// listener was notified. The listener is polled first, so a notification
-/// that arrives together with the deadline wins. Works with a boxed
-/// [`EventListener`](event_listener::EventListener) and with a stack
+/// listener was notified (the runtime's
+/// [`listen_until`](greenthread_runtime::time::listen_until)). Works with a
+/// boxed [`EventListener`](event_listener::EventListener) and with a stack
 /// listener from [`event_listener::listener!`] (no allocation).
 ///
 /// Cancel safety: dropping this future leaves `listener` in place (the
@@ -87,17 +87,9 @@ impl Deadline {
 pub(crate) fn wait_listener<'a, L>(
     listener: &'a mut L,
     deadline: &'a mut Deadline,
-) -> impl Future<Output = bool> + Send + 'a
+) -> impl Future<Output = bool> + 'a
 where
-    L: Future<Output = ()> + Unpin + Send,
+    L: Future<Output = ()> + Unpin,
 {
-    std::future::poll_fn(move |cx| {
-        if Pin::new(&mut *listener).poll(cx).is_ready() {
-            return Poll::Ready(true);
-        }
-        if deadline.poll_expired(cx) {
-            return Poll::Ready(false);
-        }
-        Poll::Pending
-    })
+    greenthread_runtime::time::listen_until(listener, &mut deadline.sleep)
 }

@@ -240,6 +240,29 @@ impl<F: Future> Future for Timeout<F> {
     }
 }
 
+/// Waits for `listener` or `sleep`, whichever comes first; `true` if the
+/// listener completed. The listener is polled first, so a notification that
+/// arrives together with the deadline wins. The waiting core of every timed
+/// wait on an `event_listener` listener, here and in greenthread-sync.
+///
+/// Cancel safety: dropping this future leaves both in place (the caller
+/// owns them).
+#[doc(hidden)]
+pub fn listen_until<'a, L>(
+    listener: &'a mut L,
+    sleep: &'a mut Sleep,
+) -> impl Future<Output = bool> + 'a
+where
+    L: Future<Output = ()> + Unpin,
+{
+    std::future::poll_fn(move |cx| {
+        if Pin::new(&mut *listener).poll(cx).is_ready() {
+            return Poll::Ready(true);
+        }
+        Pin::new(&mut *sleep).poll(cx).map(|()| false)
+    })
+}
+
 /// Waits until `cond()` holds — re-checked at every notification of
 /// `event` — or until `sleep` fires. Returns whether `cond()` held.
 ///
@@ -254,19 +277,11 @@ pub(crate) async fn wait_event(
         if cond() {
             return true;
         }
-        let listener = event.listen();
+        let mut listener = event.listen();
         if cond() {
             return true;
         }
-        let mut listener = std::pin::pin!(listener);
-        let timed_out = std::future::poll_fn(|cx| {
-            if listener.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(false);
-            }
-            Pin::new(&mut *sleep).poll(cx).map(|()| true)
-        })
-        .await;
-        if timed_out {
+        if !listen_until(&mut listener, sleep).await {
             return cond();
         }
     }

@@ -248,16 +248,15 @@ impl<T, S: Store<T>> Core<T, S> {
     /// Waits until every item put has been marked done.
     pub(crate) async fn join(&self) {
         rt::proceed().await;
-        let mut never = Deadline::never();
         loop {
-            let mut listener = {
+            let listener = {
                 let st = self.lock();
                 if st.unfinished == 0 {
                     return;
                 }
                 self.all_done.listen()
             };
-            rt::wait_listener(&mut listener, &mut never).await;
+            listener.await;
         }
     }
 

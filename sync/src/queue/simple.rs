@@ -1,24 +1,14 @@
 //! [`SimpleQueue`]: Python's `queue.SimpleQueue`, an unbounded FIFO without
 //! task tracking.
 
-use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use event_listener::{Event, IntoNotification};
-
+use super::core::Core;
+use super::fifo::FifoStore;
 use super::{GetError, PutError};
-use crate::rt::{self, Deadline};
-
-/// The shared queue.
-#[derive(Debug)]
-struct Inner<T> {
-    /// The items. The lock is held only to push or pop.
-    items: Mutex<VecDeque<T>>,
-    /// Getters wait here; one more is notified per item put.
-    not_empty: Event,
-}
+use crate::rt::Deadline;
 
 /// An unbounded first-in-first-out queue without `task_done`/`join`/
 /// `shutdown`: Python's `queue.SimpleQueue`.
@@ -45,14 +35,15 @@ struct Inner<T> {
 /// });
 /// ```
 pub struct SimpleQueue<T> {
-    /// The shared queue.
-    inner: Arc<Inner<T>>,
+    /// The shared queue: `Queue`'s core, unbounded and never shut down (its
+    /// `unfinished_tasks` count is not used).
+    core: Arc<Core<T, FifoStore<T>>>,
 }
 
 impl<T> Clone for SimpleQueue<T> {
     fn clone(&self) -> Self {
         SimpleQueue {
-            inner: self.inner.clone(),
+            core: self.core.clone(),
         }
     }
 }
@@ -75,20 +66,8 @@ impl<T> SimpleQueue<T> {
     /// A new, empty queue.
     pub fn new() -> Self {
         SimpleQueue {
-            inner: Arc::new(Inner {
-                items: Mutex::new(VecDeque::new()),
-                not_empty: Event::new(),
-            }),
+            core: Arc::new(Core::new(0)),
         }
-    }
-
-    /// Locks the items (nothing can panic under the lock, so poisoning is
-    /// ignored).
-    fn items(&self) -> MutexGuard<'_, VecDeque<T>> {
-        self.inner
-            .items
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Puts `item`; never waits (the queue is unbounded).
@@ -110,9 +89,8 @@ impl<T> SimpleQueue<T> {
     ///
     /// Never fails.
     pub fn put_nowait(&self, item: T) -> Result<(), PutError<T>> {
-        self.items().push_back(item);
-        self.inner.not_empty.notify(1.additional());
-        Ok(())
+        // Unbounded and never shut down: it cannot fail.
+        self.core.try_put(item)
     }
 
     /// Removes and returns the oldest item, waiting while the queue is empty.
@@ -127,7 +105,7 @@ impl<T> SimpleQueue<T> {
     /// Cancel safe: an item is taken only in the poll that returns it, and a
     /// wake-up the dropped future had received goes to another getter.
     pub async fn get(&self) -> Result<T, GetError> {
-        self.get_deadline(Deadline::never()).await
+        self.core.get(Deadline::never()).await
     }
 
     /// As [`get`](Self::get), waiting at most `timeout`. `Duration::ZERO`
@@ -142,7 +120,7 @@ impl<T> SimpleQueue<T> {
     ///
     /// As [`get`](Self::get).
     pub async fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
-        self.get_deadline(Deadline::after(timeout)).await
+        self.core.get(Deadline::after(timeout)).await
     }
 
     /// Takes the oldest item if there is one.
@@ -151,34 +129,16 @@ impl<T> SimpleQueue<T> {
     ///
     /// [`GetError::Empty`] if the queue is empty.
     pub fn get_nowait(&self) -> Result<T, GetError> {
-        self.items().pop_front().ok_or(GetError::Empty)
-    }
-
-    /// The body of both waiting gets.
-    async fn get_deadline(&self, mut deadline: Deadline) -> Result<T, GetError> {
-        rt::proceed().await;
-        loop {
-            let mut listener = {
-                let mut items = self.items();
-                if let Some(item) = items.pop_front() {
-                    return Ok(item);
-                }
-                self.inner.not_empty.listen()
-            };
-            if !rt::wait_listener(&mut listener, &mut deadline).await {
-                drop(listener);
-                return self.get_nowait();
-            }
-        }
+        self.core.try_get()
     }
 
     /// Items in the queue now.
     pub fn qsize(&self) -> usize {
-        self.items().len()
+        self.core.qsize()
     }
 
     /// Whether the queue is empty now.
     pub fn empty(&self) -> bool {
-        self.items().is_empty()
+        self.core.qsize() == 0
     }
 }
