@@ -21,10 +21,9 @@ const _: () = {
 /// Every public future is `Send`.
 #[allow(dead_code)]
 fn futures_are_send(s: &ThreadingTcpServer) {
-    fn send<T: Send>(_: &T) {}
-    send(&s.serve_forever());
-    send(&s.server_close());
-    send(&s.handle_request());
+    support::assert_send(&s.serve_forever());
+    support::assert_send(&s.server_close());
+    support::assert_send(&s.handle_request());
 }
 
 /// The echo handler (Python's `StreamRequestHandler` echoing lines).

@@ -26,9 +26,8 @@ const _: () = {
 /// Every public future is `Send`, so it can run in a green thread.
 #[allow(dead_code)]
 fn futures_are_send(l: &TcpListener) {
-    fn send<T: Send>(_: &T) {}
-    send(&l.accept());
-    send(&TcpStream::connect("127.0.0.1:1"));
+    support::assert_send(&l.accept());
+    support::assert_send(&TcpStream::connect("127.0.0.1:1"));
 }
 
 /// Echoes everything back until EOF.
@@ -398,15 +397,6 @@ fn budget_lets_others_run_on_an_always_ready_socket() {
     });
 }
 
-/// A waker counting its wakes.
-struct CountingWaker(AtomicUsize);
-
-impl std::task::Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 /// Polled by hand: 100 pending `accept`s on one listener; one connection
 /// wakes exactly one of them (no thundering herd); when the woken one
 /// accepts while another connection is pending, the next waiter is woken
@@ -418,8 +408,8 @@ fn accept_wakes_one_waiter_at_a_time() {
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let counters: Vec<Arc<CountingWaker>> = (0..100)
-        .map(|_| Arc::new(CountingWaker(AtomicUsize::new(0))))
+    let counters: Vec<Arc<support::Counting>> = (0..100)
+        .map(|_| Arc::new(support::Counting::default()))
         .collect();
     let wakers: Vec<Waker> = counters.iter().map(|c| Waker::from(c.clone())).collect();
     let mut futs: Vec<Option<std::pin::Pin<Box<_>>>> = (0..100)

@@ -19,10 +19,9 @@ const _: () = {
 /// Every public future is `Send`.
 #[allow(dead_code)]
 fn futures_are_send(s: &UdpSocket, buf: &mut [u8]) {
-    fn send<T: Send>(_: &T) {}
-    send(&s.send_to(b"", "127.0.0.1:1"));
-    send(&s.send(b""));
-    send(&s.recv_from(buf));
+    support::assert_send(&s.send_to(b"", "127.0.0.1:1"));
+    support::assert_send(&s.send(b""));
+    support::assert_send(&s.recv_from(buf));
 }
 
 rt_test! {

@@ -9,17 +9,15 @@
 //! Busy loops are bounded in time, so an unfair GIL fails an assertion
 //! instead of hanging.
 
+mod support;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use greenthread::{checkpoint, gil, sleep, Mode, Runtime, Thread};
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+use support::serial;
 
 /// Upper bound of every busy loop here.
 const SPIN_LIMIT: Duration = Duration::from_secs(10);

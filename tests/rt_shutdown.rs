@@ -12,22 +12,14 @@ mod support;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use greenthread::{
     current_thread, enumerate, main_thread, sleep, spawn, Mode, Runtime, Thread, ThreadError,
 };
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn kinds() -> [&'static str; 5] {
-    ["green_1", "green_n", "os", "gil", "os_gil"]
-}
+use support::serial;
 
 /// Sets its flag when dropped.
 struct DropFlag(Arc<AtomicBool>);
@@ -58,7 +50,7 @@ fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'st
 #[test]
 fn waits_for_non_daemon_threads() {
     let _s = serial();
-    for kind in kinds() {
+    for kind in support::ALL_KINDS {
         let done = Arc::new(AtomicUsize::new(0));
         let d = done.clone();
         let start = Instant::now();
@@ -95,30 +87,34 @@ fn waits_for_non_daemon_threads() {
 #[test]
 fn daemon_futures_dropped() {
     let _s = serial();
-    for kind in kinds() {
+    for kind in support::ALL_KINDS {
         let dropped = Arc::new(AtomicBool::new(false));
         let d = dropped.clone();
         let ran_after = Arc::new(AtomicBool::new(false));
         let r = ran_after.clone();
         let start = Instant::now();
-        support::run_with(kind, move || async move {
-            let t = Thread::builder().daemon(true).build(move || async move {
-                let _flag = DropFlag(d);
-                sleep(Duration::from_secs(3600)).await;
-                r.store(true, Ordering::SeqCst);
-            });
-            t.start().unwrap();
-            // An always-busy daemon that keeps yielding is dropped too.
-            Thread::builder()
-                .daemon(true)
-                .build(|| async {
-                    loop {
-                        greenthread::yield_now().await;
-                    }
-                })
-                .start()
-                .unwrap();
-            sleep(Duration::from_millis(5)).await;
+        // Bounded: if shutdown waited on the daemons it would hang for an
+        // hour; this fails instead.
+        within(Duration::from_secs(30), move || {
+            support::run_with(kind, move || async move {
+                let t = Thread::builder().daemon(true).build(move || async move {
+                    let _flag = DropFlag(d);
+                    sleep(Duration::from_secs(3600)).await;
+                    r.store(true, Ordering::SeqCst);
+                });
+                t.start().unwrap();
+                // An always-busy daemon that keeps yielding is dropped too.
+                Thread::builder()
+                    .daemon(true)
+                    .build(|| async {
+                        loop {
+                            greenthread::yield_now().await;
+                        }
+                    })
+                    .start()
+                    .unwrap();
+                sleep(Duration::from_millis(5)).await;
+            })
         });
         assert!(
             dropped.load(Ordering::SeqCst),
@@ -138,7 +134,7 @@ fn daemon_futures_dropped() {
 #[test]
 fn start_during_shutdown_fails() {
     let _s = serial();
-    for kind in kinds() {
+    for kind in support::ALL_KINDS {
         let result = Arc::new(Mutex::new(None));
         let ran = Arc::new(AtomicBool::new(false));
         let (res, r) = (result.clone(), ran.clone());
@@ -177,7 +173,7 @@ fn start_during_shutdown_fails() {
 #[test]
 fn start_after_return_fails() {
     let _s = serial();
-    for kind in kinds() {
+    for kind in support::ALL_KINDS {
         let rt = support::builder_for(kind).build().unwrap();
         let ran = Arc::new(AtomicBool::new(false));
         let r = ran.clone();
@@ -197,7 +193,7 @@ fn start_after_return_fails() {
 #[test]
 fn main_panic_after_non_daemon() {
     let _s = serial();
-    for kind in kinds() {
+    for kind in support::ALL_KINDS {
         let done = Arc::new(AtomicBool::new(false));
         let d = done.clone();
         let out = catch_unwind(AssertUnwindSafe(|| {
@@ -227,7 +223,7 @@ fn main_panic_after_non_daemon() {
 #[test]
 fn thread_joining_main_thread() {
     let _s = serial();
-    for kind in kinds() {
+    for kind in support::ALL_KINDS {
         let order = Arc::new(Mutex::new(Vec::new()));
         let o = order.clone();
         within(Duration::from_secs(30), move || {
@@ -325,7 +321,8 @@ fn many_runtimes_no_thread_leak() {
     support::run_with("green_1", || async {
         sleep(Duration::from_millis(1)).await
     });
-    let before = settle(0);
+    std::thread::sleep(Duration::from_millis(200));
+    let before = os_threads();
     for i in 0..150 {
         let mode = if i % 3 == 0 {
             Mode::OsThreads

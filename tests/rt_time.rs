@@ -6,7 +6,7 @@
 mod support;
 
 use std::future::{pending, ready};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,14 +46,13 @@ rt_test! {
     /// Concurrent sleepers overlap: 50 × 100 ms sleeps take ≈100 ms, not 5 s.
     async fn sleeps_overlap() {
         let start = Instant::now();
-        let threads: Vec<Thread> = (0..50)
-            .map(|_| Thread::new(|| check_sleep(Duration::from_millis(100))))
+        // `spawn`, not `Thread`: `check_sleep`'s asserts must fail the test,
+        // not just reach the excepthook.
+        let handles: Vec<_> = (0..50)
+            .map(|_| spawn(check_sleep(Duration::from_millis(100))))
             .collect();
-        for t in &threads {
-            t.start().unwrap();
-        }
-        for t in &threads {
-            t.join().await.unwrap();
+        for h in handles {
+            h.await.unwrap();
         }
         let dt = start.elapsed();
         assert!(dt >= Duration::from_millis(100));
@@ -118,11 +117,17 @@ rt_test! {
             t.start().unwrap();
             t.join_timeout(d).await.unwrap();
             assert!(!t.is_alive());
-            // A Timer with a huge interval, cancelled.
-            let timer = greenthread::Timer::new(d, || async { unreachable!() });
+            // A Timer with a huge interval: it waits, then is cancelled and
+            // its target never runs.
+            let fired = Arc::new(AtomicBool::new(false));
+            let f = fired.clone();
+            let timer = greenthread::Timer::new(d, move || async move { f.store(true, Ordering::SeqCst) });
             timer.start().unwrap();
+            sleep(Duration::from_millis(5)).await;
+            assert!(timer.is_alive(), "still waiting out its interval");
             timer.cancel();
             timer.join().await.unwrap();
+            assert!(!fired.load(Ordering::SeqCst));
             // The primitives' timeouts.
             let lock = greenthread::Lock::new();
             assert!(lock.acquire_timeout(d).await);

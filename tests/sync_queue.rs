@@ -531,16 +531,23 @@ rt_test! {
 /// An item whose drop puts into the queue it came from (reentrancy).
 #[test]
 fn drop_reenters_queue() {
-    struct Again(Queue<Option<Again>>);
+    struct Again(Queue<Option<Again>>, Arc<AtomicBool>);
     impl Drop for Again {
         fn drop(&mut self) {
-            let _ = self.0.put_nowait(None);
+            let r = self.0.put_nowait(None);
+            self.1
+                .store(matches!(r, Err(PutError::ShutDown(None))), Ordering::SeqCst);
         }
     }
     let q = Queue::new(0);
-    q.put_nowait(Some(Again(q.clone()))).unwrap();
-    q.shutdown(true); // the drop runs outside the queue's lock
-    assert!(q.is_shut_down());
+    let refused = Arc::new(AtomicBool::new(false));
+    q.put_nowait(Some(Again(q.clone(), refused.clone())))
+        .unwrap();
+    // The drop runs outside the queue's lock (else this would deadlock), and
+    // its put, after the shutdown, is refused with its item.
+    q.shutdown(true);
+    assert!(refused.load(Ordering::SeqCst));
+    assert_eq!(q.qsize(), 0);
 }
 
 use support::Counting;

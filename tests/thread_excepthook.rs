@@ -16,8 +16,6 @@ use greenthread::{
     excepthook, exit, set_excepthook, sleep, spawn, ExceptHook, ExceptHookArgs, Lock, Thread,
 };
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
 /// The excepthook calls seen: (thread, message).
 type Calls = Arc<Mutex<Vec<(Option<Thread>, String)>>>;
 
@@ -31,7 +29,7 @@ struct Recorder {
 
 impl Recorder {
     fn install() -> Recorder {
-        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let serial = support::serial();
         let previous = excepthook();
         let calls: Calls = Arc::new(Mutex::new(Vec::new()));
         let c = calls.clone();
@@ -63,16 +61,12 @@ impl Drop for Recorder {
     }
 }
 
-fn kinds() -> [&'static str; 4] {
-    ["green_1", "green_n", "os", "gil"]
-}
-
 /// test_custom_excepthook: the hook gets the thread and the message; the
 /// thread ends, join() is Ok (the panic never reaches join).
 #[test]
 fn custom_hook_gets_thread_and_message() {
     let rec = Recorder::install();
-    for kind in kinds() {
+    for kind in support::KINDS {
         support::run_with(kind, || async {
             let t = Thread::builder().name("excepthook thread").build(|| async {
                 sleep(Duration::from_millis(1)).await;
@@ -114,7 +108,7 @@ fn formatted_message() {
 #[test]
 fn panic_isolation() {
     let rec = Recorder::install();
-    for kind in kinds() {
+    for kind in support::KINDS {
         support::run_with(kind, || async {
             let done = Arc::new(AtomicUsize::new(0));
             let mut threads = Vec::new();
@@ -148,7 +142,7 @@ fn panic_isolation() {
 #[test]
 fn exit_is_quiet() {
     let rec = Recorder::install();
-    for kind in kinds() {
+    for kind in support::KINDS {
         support::run_with(kind, || async {
             let t = Thread::new(|| async {
                 sleep(Duration::from_millis(1)).await;
@@ -179,7 +173,7 @@ fn spawn_panic_not_reported() {
 #[test]
 fn panic_releases_guards() {
     let rec = Recorder::install();
-    for kind in kinds() {
+    for kind in support::KINDS {
         support::run_with(kind, || async {
             let lock = Lock::new();
             let l = lock.clone();

@@ -9,7 +9,8 @@
 mod support;
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use greenthread::{
@@ -18,11 +19,7 @@ use greenthread::{
 };
 use support::wait_until;
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+use support::serial;
 
 type Log = Arc<Mutex<Vec<(u64, TraceEvent)>>>;
 
@@ -60,10 +57,6 @@ fn assert_well_formed(events: &[TraceEvent], min_switches: usize) {
     assert!(middle.len() / 2 >= min_switches, "{events:?}");
 }
 
-fn kinds() -> [&'static str; 4] {
-    ["green_1", "green_n", "os", "gil"]
-}
-
 /// §10.13: a thread started after settrace reports Start, Suspend/Resume
 /// around each switch point, Exit; gettrace() is the hook.
 #[test]
@@ -72,7 +65,7 @@ fn settrace_events() {
     let (log, hook) = recorder();
     settrace(hook.clone());
     assert!(Arc::ptr_eq(&gettrace().unwrap(), &hook));
-    for kind in kinds() {
+    for kind in support::KINDS {
         let log = log.clone();
         support::run_with(kind, || async move {
             let t = Thread::new(|| async {
@@ -100,7 +93,7 @@ fn settrace_events() {
 #[test]
 fn settrace_only_later_threads_then_all_threads() {
     let _s = serial();
-    for kind in kinds() {
+    for kind in support::KINDS {
         support::run_with(kind, || async {
             let (log, hook) = recorder();
             let stop = Event::new();
@@ -202,15 +195,21 @@ fn hooks_that_misbehave() {
             panic!("hook fails");
         }
     }));
-    for kind in kinds() {
+    for kind in support::KINDS {
         let seen = seen.clone();
         support::run_with(kind, || async move {
-            let t = Thread::new(|| async {
+            // The target must run to its end despite the hook's panics (a
+            // panic escaping into it would only reach the excepthook).
+            let finished = Arc::new(AtomicBool::new(false));
+            let f = finished.clone();
+            let t = Thread::new(|| async move {
                 sleep(Duration::from_millis(1)).await;
                 sleep(Duration::from_millis(1)).await;
+                f.store(true, Ordering::SeqCst);
             });
             t.start().unwrap();
             t.join().await.unwrap();
+            assert!(finished.load(Ordering::SeqCst), "the target ran to its end");
             assert!(seen.lock().unwrap().contains(&t.ident()));
         });
     }

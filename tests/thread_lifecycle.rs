@@ -20,13 +20,12 @@ fn assert_send_sync<T: Send + Sync + 'static>() {}
 /// `Thread`, `ThreadError`, `JoinError` and the join futures are `Send`.
 #[allow(dead_code)]
 fn send_checks(t: &Thread) {
-    fn send<T: Send>(_: &T) {}
     assert_send_sync::<Thread>();
     assert_send_sync::<ThreadError>();
     assert_send_sync::<greenthread::JoinError>();
-    send(&t.join());
-    send(&t.join_timeout(Duration::ZERO));
-    send(&spawn(async { 1 }));
+    support::assert_send(&t.join());
+    support::assert_send(&t.join_timeout(Duration::ZERO));
+    support::assert_send(&spawn(async { 1 }));
 }
 
 rt_test! {

@@ -8,15 +8,9 @@
 
 mod support;
 
-use std::sync::Mutex;
-
 use greenthread::{current_thread, spawn, Mode, Runtime, Thread, Timer};
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+use support::serial;
 
 /// The N of an automatic name.
 fn auto_n(name: &str, prefix: &str) -> u64 {
@@ -126,11 +120,12 @@ fn os_thread_name() {
     let rt = Runtime::builder().mode(Mode::OsThreads).build().unwrap();
     rt.block_on(async {
         for name in ["alpha", "worker-7"] {
-            let t = Thread::builder().name(name).build(move || async move {
-                assert_eq!(std::thread::current().name(), Some(name));
-            });
-            t.start().unwrap();
-            t.join().await.unwrap();
+            // Through a handle: an assert inside a `Thread` target would only
+            // reach the excepthook.
+            let h = Thread::builder()
+                .name(name)
+                .spawn(async { std::thread::current().name().map(String::from) });
+            assert_eq!(h.await.unwrap().as_deref(), Some(name));
         }
         let auto = spawn(async {
             (

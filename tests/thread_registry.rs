@@ -105,20 +105,32 @@ fn runtimes_have_separate_registries() {
     let rt2 = support::builder_for("os").build().unwrap();
     let go = Event::new();
     let g = go.clone();
-    let (t1, main1) = rt1.block_on(async move {
-        let t = Thread::builder().daemon(true).build(move || async move {
+    rt1.block_on(async move {
+        let t1 = Thread::builder().daemon(true).build(move || async move {
             g.wait().await;
         });
-        t.start().unwrap();
-        (t, main_thread())
+        t1.start().unwrap();
+        let main1 = main_thread();
+        assert!(enumerate().contains(&t1));
+        // rt2 looks while rt1 and its thread are alive (block_on's main runs
+        // on this OS thread, so waiting here blocks no worker).
+        let seen = {
+            let t1 = t1.clone();
+            std::thread::spawn(move || {
+                rt2.block_on(async move {
+                    let all = enumerate();
+                    assert_eq!(all, vec![main_thread()]);
+                    assert!(!all.contains(&t1));
+                    assert_ne!(main_thread(), main1);
+                })
+            })
+            .join()
+        };
+        assert!(t1.is_alive());
+        go.set();
+        t1.join().await.unwrap();
+        seen.expect("rt2 saw only its own threads");
     });
-    rt2.block_on(async {
-        let all = enumerate();
-        assert_eq!(all, vec![main_thread()]);
-        assert!(!all.contains(&t1));
-        assert_ne!(main_thread(), main1);
-    });
-    go.set();
 }
 
 /// test_foreign_thread: a plain OS thread gets a `_DummyThread`: daemon,

@@ -23,6 +23,20 @@ pub(crate) fn builder_for(kind: &str) -> Builder {
     }
 }
 
+/// The kinds `rt_test!` runs a body under.
+pub(crate) const KINDS: [&str; 4] = ["green_1", "green_n", "os", "gil"];
+
+/// `KINDS` and OS-thread mode with the GIL.
+pub(crate) const ALL_KINDS: [&str; 5] = ["green_1", "green_n", "os", "gil", "os_gil"];
+
+/// Serializes the tests of one file that change process-wide state (hooks,
+/// the excepthook, the switch interval, the name counter). Each test file
+/// is its own process, so each has its own lock.
+pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Runs `body` as the main thread of a fresh runtime of the given kind.
 pub(crate) fn run_with<F, Fut>(kind: &str, body: F) -> Fut::Output
 where
@@ -111,6 +125,12 @@ impl std::task::Wake for Counting {
     fn wake(self: std::sync::Arc<Self>) {
         self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
+}
+
+/// A [`Counting`] waker and its counter.
+pub(crate) fn counting_waker() -> (std::sync::Arc<Counting>, std::task::Waker) {
+    let c = std::sync::Arc::new(Counting::default());
+    (c.clone(), std::task::Waker::from(c))
 }
 
 /// Compile-time check that a value is `Send`.
