@@ -139,6 +139,10 @@ pub(crate) struct ScheduledIo {
     state: AtomicUsize,
     /// Waiters of each direction: `[readable, writable]`.
     waiters: Mutex<[DirWaiters; 2]>,
+    /// Each direction's queue length, published under the lock, so that
+    /// [`pass`](Self::pass) after a successful operation skips the lock when
+    /// nobody queues (the usual case).
+    queued: [AtomicUsize; 2],
 }
 
 impl Default for ScheduledIo {
@@ -147,6 +151,7 @@ impl Default for ScheduledIo {
             // Optimistically ready (design note 2).
             state: AtomicUsize::new(Readiness::BOTH.0),
             waiters: Mutex::default(),
+            queued: Default::default(),
         }
     }
 }
@@ -167,6 +172,14 @@ impl ScheduledIo {
     /// `Some(tick)` if `dir` is ready in `state`.
     fn ready_in(state: usize, dir: Readiness) -> Option<Tick> {
         (state & dir.0 != 0).then_some(Tick(state >> TICK_SHIFT))
+    }
+
+    /// Publishes `w`'s queue lengths (called under the lock after changing
+    /// a queue).
+    fn publish(&self, w: &[DirWaiters; 2]) {
+        for (q, d) in self.queued.iter().zip(w) {
+            q.store(d.queue.len(), Ordering::Release);
+        }
     }
 
     /// Called by the driver: records readiness, advances the tick and wakes
@@ -191,6 +204,7 @@ impl ScheduledIo {
                     d.notify_one(&mut wake);
                 }
             }
+            self.publish(&w);
         }
         wake.wake_all();
     }
@@ -253,7 +267,7 @@ impl ScheduledIo {
                 }
             }
         }
-        match ready {
+        let poll = match ready {
             Some(t) => {
                 *key = None;
                 Poll::Ready(t)
@@ -269,7 +283,9 @@ impl ScheduledIo {
                 *key = Some(k);
                 Poll::Pending
             }
-        }
+        };
+        self.publish(&w);
+        poll
     }
 
     /// A queued waiter's future is dropped: leave the queue; if it had been
@@ -285,6 +301,7 @@ impl ScheduledIo {
                     d.notify_one(&mut wake);
                 }
             }
+            self.publish(&w);
         }
         wake.wake_all();
     }
@@ -292,6 +309,12 @@ impl ScheduledIo {
     /// After a queued-path operation that did not end in `WouldBlock`: the
     /// source may still be ready, so wake the next queued waiter.
     pub(crate) fn pass(&self, dir: Readiness) {
+        // Nobody queued: nothing to pass. A waiter queues only after seeing
+        // `dir` not ready under the lock, and a successful operation does
+        // not make it ready, so a stale zero never strands anyone.
+        if self.queued[dir.index()].load(Ordering::Acquire) == 0 {
+            return;
+        }
         let mut wake = Wakers::default();
         {
             let mut w = self.lock();
@@ -301,6 +324,7 @@ impl ScheduledIo {
             {
                 d.notify_one(&mut wake);
             }
+            self.publish(&w);
         }
         wake.wake_all();
     }

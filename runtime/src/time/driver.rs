@@ -33,7 +33,10 @@
 //!    the workers through the injector: two cross-thread wake-ups per event.
 //!    So while Green-mode workers are running ([`worker_busy`] /
 //!    [`worker_idle`] count them), the driver thread stays out of
-//!    `epoll_wait` and the workers turn the driver themselves, without
+//!    `epoll_wait` (from its next wake-up on: one that was already blocked
+//!    there when a worker woke returns at the next event or timer, and
+//!    meanwhile the workers' turns find the poll taken and skip it) and the
+//!    workers turn the driver themselves, without
 //!    waiting ([`poll_now`]): every [`GLOBAL_POLL_INTERVAL`] tasks and
 //!    whenever they run out of tasks, before parking (tokio's workers do the
 //!    same). The tasks an event wakes then land in that worker's own queue.
@@ -48,7 +51,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -106,6 +109,8 @@ struct Poller {
     events: mio::Events,
     /// Expired timers' wakers, woken outside the timer lock.
     expired: Vec<Waker>,
+    /// The sources an event made ready, set outside the slab lock.
+    ready: Vec<(Arc<ScheduledIo>, crate::io::Readiness)>,
 }
 
 /// The process-wide driver.
@@ -116,11 +121,20 @@ pub(crate) struct Driver {
     poller: Mutex<Poller>,
     /// The driver thread, once it runs.
     thread: OnceLock<std::thread::Thread>,
+    /// The driver thread is in a blocking turn (`epoll_wait`, or sleeping
+    /// out a sub-millisecond remainder): [`wake`](Self::wake) must write the
+    /// eventfd.
+    in_epoll: AtomicBool,
+    /// The earliest pending deadline, in nanoseconds since `epoch`
+    /// (`u64::MAX`: none), so a worker's turn skips the timer lock until a
+    /// timer is due. Written under the timer lock; may be early (after a
+    /// cancel), never late.
+    next_due: AtomicU64,
     /// When the driver was last turned, in nanoseconds since `epoch`.
     last_turn: AtomicU64,
     /// The origin of `last_turn`.
     epoch: Instant,
-    /// Interrupts the driver's `poll` (earlier timer, new registration).
+    /// Interrupts the driver thread's `epoll_wait` (an earlier timer).
     waker: mio::Waker,
     /// Pending timers.
     timers: Mutex<Timers>,
@@ -210,9 +224,12 @@ impl Driver {
                 poll,
                 events: mio::Events::with_capacity(EVENTS_CAPACITY),
                 expired: Vec::new(),
+                ready: Vec::new(),
             }),
             thread: OnceLock::new(),
             last_turn: AtomicU64::new(0),
+            in_epoll: AtomicBool::new(false),
+            next_due: AtomicU64::new(u64::MAX),
             fired_upto: AtomicU64::new(0),
             epoch: Instant::now(),
             waker,
@@ -233,7 +250,9 @@ impl Driver {
                 // Nobody else turns it: sleep in `epoll_wait` until the next
                 // timer or event.
                 let mut p = self.poller.lock().unwrap_or_else(|e| e.into_inner());
+                self.in_epoll.store(true, Ordering::SeqCst);
                 self.turn(&mut p, true);
+                self.in_epoll.store(false, Ordering::SeqCst);
                 continue;
             }
             // Workers turn it, timers included: check on them every
@@ -253,7 +272,13 @@ impl Driver {
     /// next timer if `block`, else not at all), dispatches the events.
     /// Returns whether it woke anything.
     fn turn(&self, p: &mut Poller, block: bool) -> bool {
-        let (mut woke, mut timeout) = self.fire(p);
+        // A worker's turn skips the timer lock until a timer is due.
+        let due = self.nanos(Instant::now()) >= self.next_due.load(Ordering::Acquire);
+        let (mut woke, mut timeout) = if block || due {
+            self.fire(p)
+        } else {
+            (false, None)
+        };
         if !block {
             timeout = Some(Duration::ZERO);
         } else if let Some(t) = timeout {
@@ -275,7 +300,7 @@ impl Driver {
             }
         }
         match p.poll.poll(&mut p.events, timeout) {
-            Ok(()) => woke |= self.dispatch_io(&p.events),
+            Ok(()) => woke |= self.dispatch_io(&p.events, &mut p.ready),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             // Nothing sensible to do but retry after a pause: the driver
             // must outlive transient failures.
@@ -343,12 +368,17 @@ impl Driver {
         }
         let next = timers.map.keys().next().map(|k| k.0);
         timers.sleeping_until = next;
+        self.next_due
+            .store(next.map_or(u64::MAX, |d| self.nanos(d)), Ordering::Release);
         next.map(|d| d.saturating_duration_since(now))
     }
 
     /// Wakes the waiters of the sources with events; returns whether any.
-    fn dispatch_io(&self, events: &mio::Events) -> bool {
-        let mut woken = Vec::new();
+    fn dispatch_io(
+        &self,
+        events: &mio::Events,
+        woken: &mut Vec<(Arc<ScheduledIo>, crate::io::Readiness)>,
+    ) -> bool {
         {
             let slab = self.io.lock().unwrap_or_else(|e| e.into_inner());
             for event in events.iter() {
@@ -361,7 +391,7 @@ impl Driver {
             }
         }
         let any = !woken.is_empty();
-        for (io, readiness) in woken {
+        for (io, readiness) in woken.drain(..) {
             io.set_ready(readiness);
         }
         any
@@ -376,6 +406,10 @@ impl Driver {
             id = timers.next_id;
             timers.next_id += 1;
             timers.map.insert((deadline, id), waker);
+            let d = self.nanos(deadline);
+            if d < self.next_due.load(Ordering::Relaxed) {
+                self.next_due.store(d, Ordering::Release);
+            }
             wake_driver = timers.sleeping_until.is_none_or(|s| deadline < s);
             if wake_driver {
                 timers.sleeping_until = Some(deadline);
@@ -411,13 +445,17 @@ impl Driver {
         drop(removed); // a waker's drop may run arbitrary code: not under the lock
     }
 
-    /// Interrupts the driver's poll.
+    /// Interrupts the driver thread's `epoll_wait`, if it sleeps there (an
+    /// earlier timer was armed). While workers turn the driver, they fire
+    /// timers themselves: nothing to interrupt, no syscall.
     pub(crate) fn wake(&self) {
-        // A failed eventfd write means the eventfd counter is saturated,
-        // i.e. a wake is already pending: nothing is lost.
-        let _ = self.waker.wake();
-        // While workers turn the driver, the driver thread sleeps in
-        // `park_timeout` instead.
-        self.unpark_thread();
+        // `in_epoll` is set before the blocking turn reads the timers under
+        // their lock, and `arm` calls this after inserting under that lock:
+        // either the turn saw the new timer or this sees the flag.
+        if self.in_epoll.load(Ordering::SeqCst) {
+            // A failed eventfd write means the eventfd counter is saturated,
+            // i.e. a wake is already pending: nothing is lost.
+            let _ = self.waker.wake();
+        }
     }
 }
