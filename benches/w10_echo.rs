@@ -50,12 +50,11 @@ fn report(name: &str, conns: usize, lat: &Latencies) {
     if l.is_empty() {
         return;
     }
-    l.sort_unstable();
-    let p = |q: f64| l[((l.len() as f64 * q).ceil() as usize).clamp(1, l.len()) - 1].as_micros();
+    let (p50, p99) = common::p50_p99(&mut l);
     println!(
         "w10_echo/{name}/{conns}: last batch latency p50 {} us, p99 {} us",
-        p(0.5),
-        p(0.99)
+        p50.as_micros(),
+        p99.as_micros()
     );
 }
 
@@ -213,6 +212,17 @@ fn tokio_batch(rt: &tokio::runtime::Runtime, addr: SocketAddr, conns: usize, lat
 fn smol_server(smol: &common::Smol) -> SocketAddr {
     let listener =
         async_io::Async::<std::net::TcpListener>::bind(([127, 0, 0, 1], 0)).expect("bind");
+    // async-io listens with std's backlog of 128; raise it to [`BACKLOG`]
+    // like the other back-ends (Linux applies a second `listen` to the
+    // listening socket), or a burst of connects measures SYN retries.
+    {
+        use std::os::fd::AsRawFd;
+        let fd = listener.get_ref().as_raw_fd();
+        // SAFETY: `fd` is the listener's open socket, alive for this call;
+        // `listen` only changes its backlog.
+        let rc = unsafe { libc::listen(fd, BACKLOG as libc::c_int) };
+        assert_eq!(rc, 0, "listen: {}", std::io::Error::last_os_error());
+    }
     let addr = listener.get_ref().local_addr().unwrap();
     let ex = smol.ex.clone();
     smol.ex

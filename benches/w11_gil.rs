@@ -64,8 +64,7 @@ fn convoy(rt: &Runtime) -> (Duration, Duration) {
         for h in hogs {
             h.await.unwrap();
         }
-        late.sort();
-        (late[late.len() / 2], late[late.len() * 99 / 100])
+        common::p50_p99(&mut late)
     })
 }
 

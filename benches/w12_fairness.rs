@@ -24,8 +24,7 @@ fn hog(d: Duration) {
 }
 
 fn summarize(mut late: Vec<Duration>) -> (Duration, Duration) {
-    late.sort();
-    (late[late.len() / 2], late[late.len() * 99 / 100])
+    common::p50_p99(&mut late)
 }
 
 fn green() -> (Duration, Duration) {

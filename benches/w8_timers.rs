@@ -26,9 +26,8 @@ type SleepFigures = (Duration, Duration, Duration);
 type SleepRun<'a> = Box<dyn Fn() -> SleepFigures + 'a>;
 
 fn percentiles(mut late: Vec<Duration>, wall: Duration) -> SleepFigures {
-    late.sort();
-    let p = |q: f64| late[((late.len() as f64 - 1.0) * q) as usize];
-    (wall, p(0.50), p(0.99))
+    let (p50, p99) = common::p50_p99(&mut late);
+    (wall, p50, p99)
 }
 
 fn median<T: Copy + Ord>(mut v: Vec<T>) -> T {

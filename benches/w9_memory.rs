@@ -72,10 +72,14 @@ struct Figures {
     rss: f64,
 }
 
+/// Waits until all `n` threads have counted themselves, then a little
+/// longer: each counts itself just before it parks, so the last ones may
+/// still be registering their wait (the same settling for every back-end).
 fn wait_for(count: &AtomicUsize, n: usize) {
     while count.load(Ordering::Acquire) < n {
         std::thread::sleep(Duration::from_millis(2));
     }
+    std::thread::sleep(Duration::from_millis(20));
 }
 
 fn green(n: usize) -> Figures {
@@ -165,7 +169,6 @@ fn smol(n: usize) -> Figures {
         })
         .collect();
     wait_for(&parked, n);
-    std::thread::sleep(Duration::from_millis(20));
     let f = Figures {
         heap: (live() - heap0) as f64 / n as f64,
         rss: (rss_bytes() - rss0) as f64 / n as f64,

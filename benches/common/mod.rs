@@ -118,3 +118,17 @@ pub(crate) async fn yield_now() {
     })
     .await
 }
+
+/// The `q` quantile (0..=1) of `sorted`, by nearest rank: the smallest
+/// value with at least `q` of the values at or below it. One formula for
+/// every bench's percentiles.
+pub(crate) fn percentile<T: Copy>(sorted: &[T], q: f64) -> T {
+    let rank = (sorted.len() as f64 * q).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Sorts `late` and returns its median and 99th percentile.
+pub(crate) fn p50_p99<T: Copy + Ord>(late: &mut [T]) -> (T, T) {
+    late.sort_unstable();
+    (percentile(late, 0.50), percentile(late, 0.99))
+}

@@ -90,8 +90,8 @@ pub(crate) fn table(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "median of {} run(s) after {} warm-up(s) (fewer where one run takes over {} s); \
-         every pool has {} worker(s)",
+        "median of {} run(s) after {} warm-up(s) (fewer where they would take over {} s \
+         in all); every pool has {} worker(s)",
         reps.timed,
         reps.warmup,
         super::CELL_BUDGET.as_secs(),

@@ -117,7 +117,8 @@ impl Workload for Sleepers {
             late
         });
         late.sort_unstable();
-        let at = ((late.len() - 1) as f64 * PERCENTILE) as usize;
+        // Nearest rank, as the criterion benches' `common::percentile`.
+        let at = ((late.len() as f64 * PERCENTILE).ceil() as usize).clamp(1, late.len()) - 1;
         ms(late[at])
     }
 }
