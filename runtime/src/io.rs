@@ -31,7 +31,9 @@
 //!    the next waiter. A woken waiter whose future is dropped before it could
 //!    look passes the wakeup on in its `Drop` (cancellation never loses a
 //!    readiness notification). A woken waiter that finds the readiness gone
-//!    (someone else took it) goes back to its old place at the front.
+//!    before it looks keeps its old place at the front; one that found it,
+//!    tried, and got `WouldBlock` (a caller outside the queue, which takes
+//!    readiness without the lock, got there first) waits again at the back.
 //! 5. Wakers are collected under the mutex and woken after it is released.
 
 use std::collections::BTreeMap;

@@ -23,7 +23,9 @@ const LISTEN_BACKLOG: i32 = 1024;
 ///
 /// Any number of threads may wait in [`accept`](TcpListener::accept) on one
 /// listener (share it in an `Arc`): each incoming connection wakes one of
-/// them, in the order they started waiting.
+/// them, the longest waiting first. A thread that calls `accept` just then
+/// may take the connection first (as with a blocking `accept`); the woken
+/// one then waits again, at the back.
 ///
 /// # Examples
 ///

@@ -11,7 +11,8 @@ use crate::io::Readiness;
 ///
 /// All methods take `&self`: share the socket in an `Arc` and any number of
 /// threads may send and receive at once; a datagram wakes one waiting
-/// receiver, in the order they started waiting.
+/// receiver, the longest waiting first (a thread that calls in just then
+/// may take it first; the woken one then waits again, at the back).
 ///
 /// # Examples
 ///
