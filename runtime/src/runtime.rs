@@ -46,13 +46,54 @@ pub(crate) const DAEMON_DROP_GRACE: Duration = Duration::from_secs(2);
 /// abandoning it (a worker stuck in a target that never yields).
 const WORKER_JOIN_GRACE: Duration = Duration::from_secs(2);
 
+/// The most worker threads a Green pool may have: `workers(n)` or
+/// `GREENTHREAD_WORKERS` above it make [`Builder::build`] fail with
+/// `InvalidInput` at once, before anything is allocated per worker.
+///
+/// Workers are OS threads meant to match the CPUs (the default is the
+/// available parallelism, capped at this value): each green thread runs on
+/// one of them and an idle worker looks for work at every other, so a pool
+/// far larger than the machine adds only overhead. 1024 is above the CPU
+/// count of common machines, while a pool with [stall
+/// hand-off](Builder::stall_handoff) — at most 2 × 1024 worker OS threads,
+/// each reserving its stack and a few memory mappings — stays far from the
+/// OS's limits (`vm.max_map_count`, `threads-max`) and leaves room for the
+/// program's own threads. Use OS-thread mode, or more green threads, not
+/// more workers, for more concurrency.
+pub const MAX_WORKERS: usize = 1024;
+
 /// How green threads map onto OS threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Mode {
     /// M:N: every thread is a task on a pool of worker OS threads (default).
     #[default]
     Green,
-    /// 1:1: every thread runs on its own new OS thread, named after it.
+    /// 1:1: every thread runs on its own new OS thread, named after it (up
+    /// to the first NUL of its name, which an OS thread name cannot hold;
+    /// [`Thread::name`] keeps the whole name).
+    ///
+    /// The process can hold only so many OS threads: each costs memory
+    /// mappings (its stack and signal stack, each with a guard page), and
+    /// the OS aborts a process whose new thread finds no mapping left. So
+    /// `start()` refuses, with [`ThreadError::StartFailed`] ("can't start new
+    /// thread", as Python raises), a thread beyond a process-wide limit on
+    /// live OS-thread-mode threads, computed once, when the first OS-thread
+    /// runtime is built, as the least of:
+    ///
+    /// - the mappings left under `vm.max_map_count` after the ones the
+    ///   process holds then and a margin for its later needs (an eighth of
+    ///   the maximum, at least 4096), divided by the 4 mappings a thread
+    ///   takes;
+    /// - `kernel.threads-max`, and `RLIMIT_NPROC` unless root (whom the
+    ///   kernel exempts from it);
+    /// - `GREENTHREAD_OS_THREADS_MAX=N` (N ≥ 1), if set: it lowers the limit,
+    ///   never raises it (an invalid value is an error at `build()`, as for
+    ///   the other `GREENTHREAD_*` variables).
+    ///
+    /// A thread the OS refuses anyway (no memory, another process using the
+    /// user's thread allowance) is `StartFailed` too. Threads started outside
+    /// OS-thread mode (Green workers, the program's own) are not counted:
+    /// they live in the margin.
     OsThreads,
 }
 
@@ -69,8 +110,9 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// Worker OS threads of the Green pool (default: available parallelism;
-    /// ignored in OS-thread mode). 0 is an error at `build()`.
+    /// Worker OS threads of the Green pool (default: available parallelism,
+    /// at most [`MAX_WORKERS`]; ignored in OS-thread mode). 0 and values
+    /// above [`MAX_WORKERS`] are an error at `build()`, in every mode.
     pub fn workers(mut self, n: usize) -> Builder {
         self.workers = Some(n);
         self
@@ -112,8 +154,10 @@ impl Builder {
     /// # Errors
     ///
     /// `InvalidInput` naming the variable for an invalid `GREENTHREAD_*`
-    /// value, for `workers(0)` or a zero switch interval; the OS's error if
-    /// it refuses the worker threads.
+    /// value (`GREENTHREAD_WORKERS` above [`MAX_WORKERS`] included), for
+    /// `workers(0)`, `workers(n)` above [`MAX_WORKERS`] or a zero switch
+    /// interval — all checked before any worker starts; the OS's error if it
+    /// refuses the worker threads.
     pub fn build(self) -> io::Result<Runtime> {
         let mode = match self.mode {
             Some(m) => m,
@@ -128,14 +172,18 @@ impl Builder {
         };
         let workers = match self.workers {
             Some(0) => return Err(invalid("workers must be at least 1")),
+            Some(n) if n > MAX_WORKERS => {
+                return Err(invalid(&format!(
+                    "workers({n}) is above the maximum, MAX_WORKERS = {MAX_WORKERS}"
+                )))
+            }
             Some(n) => n,
-            None => match env("GREENTHREAD_WORKERS")? {
-                None => default_workers(),
-                Some(v) => match v.parse::<usize>() {
-                    Ok(n) if n >= 1 => n,
-                    _ => return Err(bad_env("GREENTHREAD_WORKERS", &v, "a whole number ≥ 1")),
-                },
-            },
+            None => env_number(
+                "GREENTHREAD_WORKERS",
+                1..=MAX_WORKERS,
+                &format!("a whole number from 1 to {MAX_WORKERS} (MAX_WORKERS)"),
+            )?
+            .unwrap_or_else(default_workers),
         };
         let gil = match self.gil {
             Some(g) => g,
@@ -150,20 +198,18 @@ impl Builder {
                 return Err(invalid("switch interval must be strictly positive"))
             }
             Some(d) => d,
-            None => match env("GREENTHREAD_SWITCH_INTERVAL_MS")? {
-                None => gil::default_switch_interval(),
-                Some(v) => match v.parse::<u64>() {
-                    Ok(n) if n >= 1 => Duration::from_millis(n),
-                    _ => {
-                        return Err(bad_env(
-                            "GREENTHREAD_SWITCH_INTERVAL_MS",
-                            &v,
-                            "a whole number ≥ 1",
-                        ))
-                    }
-                },
-            },
+            None => env_number(
+                "GREENTHREAD_SWITCH_INTERVAL_MS",
+                1..=u64::MAX,
+                "a whole number ≥ 1",
+            )?
+            .map_or_else(gil::default_switch_interval, Duration::from_millis),
         };
+        let os_threads_max =
+            env_number(crate::os::LIMIT_VAR, 1..=usize::MAX, "a whole number ≥ 1")?;
+        if mode == Mode::OsThreads {
+            crate::os::init_limit(os_threads_max);
+        }
         let gil = gil.then(|| Gil::new(interval));
         let inner = RtInner::new(mode, workers, gil, self.stall_handoff, false);
         if mode == Mode::Green {
@@ -183,6 +229,22 @@ fn env(name: &str) -> io::Result<Option<String>> {
     }
 }
 
+/// The whole number in the variable `name`, if set: an error naming it
+/// unless it lies in `range` (described by `expected`).
+fn env_number<T: std::str::FromStr + PartialOrd>(
+    name: &str,
+    range: std::ops::RangeInclusive<T>,
+    expected: &str,
+) -> io::Result<Option<T>> {
+    let Some(v) = env(name)? else {
+        return Ok(None);
+    };
+    match v.parse::<T>() {
+        Ok(n) if range.contains(&n) => Ok(Some(n)),
+        _ => Err(bad_env(name, &v, expected)),
+    }
+}
+
 fn bad_env(name: &str, value: &str, expected: &str) -> io::Error {
     invalid(&format!("invalid {name}={value:?}: expected {expected}"))
 }
@@ -192,7 +254,7 @@ fn invalid(msg: &str) -> io::Error {
 }
 
 fn default_workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS))
 }
 
 /// A greenthread runtime: a worker pool (Green mode), a thread registry,

@@ -135,14 +135,24 @@ thread_local! {
 }
 
 impl Executor {
-    /// Starts `workers` worker threads (at least one); with `stall_handoff`,
-    /// also as many parked spare workers and the monitor (`monitor.rs`).
+    /// Starts `workers` worker threads (at least one, at most
+    /// [`MAX_WORKERS`](crate::runtime::MAX_WORKERS), else `InvalidInput`
+    /// before anything is allocated); with `stall_handoff`, also as many
+    /// parked spare workers and the monitor (`monitor.rs`).
     pub(crate) fn new(
         workers: usize,
         name: &str,
         stall_handoff: bool,
     ) -> std::io::Result<Executor> {
+        let max = crate::runtime::MAX_WORKERS;
+        if workers > max {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{workers} workers is above the maximum, MAX_WORKERS = {max}"),
+            ));
+        }
         let core = workers.max(1);
+        // Cannot overflow: `core <= MAX_WORKERS`.
         let total = if stall_handoff { core * 2 } else { core };
         let shared = Arc::new(Shared {
             injector: ConcurrentQueue::unbounded(),
