@@ -298,7 +298,7 @@ impl Runtime {
         rt.shutdown_after_main();
         match out {
             Ok(v) => v,
-            Err(Ended::Panicked(p)) => resume_unwind(p),
+            Err(Ended::Panicked(p)) => resume_unwind(p.into_payload()),
             Err(Ended::Exited | Ended::Cancelled) => resume_unwind(Box::new(ThreadExit)),
         }
     }
@@ -524,8 +524,7 @@ impl RtInner {
 
     fn stop_main(&self) {
         let main = &self.main.inner;
-        let locals = main.parts().take_locals();
-        drop(locals);
+        thread::teardown_locals(&self.main);
         self.registry.remove(&self.main);
         main.mark_stopped();
     }
