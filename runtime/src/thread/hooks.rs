@@ -29,7 +29,9 @@ pub type TraceHook = Arc<dyn Fn(&Thread, TraceEvent) + Send + Sync>;
 /// points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TraceEvent {
-    /// The thread's target is about to run for the first time.
+    /// The thread's target is about to run for the first time. Always the
+    /// first event: a thread cancelled (at shutdown) before its target ran
+    /// reports `Start` and then at once `Exit`.
     Start,
     /// The thread resumes after a switch point.
     Resume,
