@@ -360,7 +360,7 @@ impl Runtime {
         rt.shutdown_after_main();
         match out {
             Ok(v) => v,
-            Err(Ended::Panicked(p)) => resume_unwind(p),
+            Err(Ended::Panicked(p)) => resume_unwind(p.into_payload()),
             Err(Ended::Exited | Ended::Cancelled) => resume_unwind(Box::new(ThreadExit)),
         }
     }
@@ -586,8 +586,7 @@ impl RtInner {
 
     fn stop_main(&self) {
         let main = &self.main.inner;
-        let locals = main.parts().take_locals();
-        drop(locals);
+        thread::teardown_locals(&self.main);
         self.registry.remove(&self.main);
         main.mark_stopped();
     }
