@@ -72,8 +72,19 @@ pub(crate) fn drive<F: Future>(f: std::pin::Pin<&mut F>) -> F::Output {
 /// is pending.
 ///
 /// Works with no runtime at all, so greenthread's primitives and timers can
-/// be used from plain `std::thread` code; inside a green thread it blocks the
-/// worker, so use `.await` there instead.
+/// be used from plain `std::thread` code.
+///
+/// Inside a green thread (Green mode) it blocks only that thread (SPEC
+/// §10.21): before parking, the worker running it hands the threads queued
+/// on it — its run-next slot included — to the other workers, and a spare
+/// worker OS thread stands in for it until `block_on` returns (tokio's
+/// `block_in_place` idea), so `block_on(spawn(..))` works on any worker
+/// count, `workers(1)` included, and so do nested `block_on`s. Green threads
+/// may then briefly run on a spare's OS thread (their `native_id` shows
+/// it). Up to 64 green threads of a runtime may be blocked so at once (its
+/// spare workers); beyond that a `block_on` blocks its worker outright.
+/// Prefer `.await` inside green threads all the same: a blocked thread
+/// holds an OS thread, and in GIL mode it keeps the GIL while it blocks.
 ///
 /// # Examples
 ///
@@ -81,6 +92,20 @@ pub(crate) fn drive<F: Future>(f: std::pin::Pin<&mut F>) -> F::Output {
 /// let v = greenthread::block_on(async { 1 + 1 });
 /// assert_eq!(v, 2);
 /// ```
+///
+/// Inside a green thread, on a single worker:
+///
+/// ```
+/// let rt = greenthread::Runtime::builder().workers(1).build().unwrap();
+/// let v = rt.block_on(async {
+///     greenthread::spawn(async {
+///         greenthread::block_on(greenthread::spawn(async { 21 * 2 })).unwrap()
+///     })
+///     .await
+///     .unwrap()
+/// });
+/// assert_eq!(v, 42);
+/// ```
 pub fn block_on<F: Future>(f: F) -> F::Output {
-    drive(pin!(f))
+    crate::executor::block_in_place(|| drive(pin!(f)))
 }
