@@ -163,3 +163,44 @@ fn panicking_timer_waker_workers_1() {
 fn panicking_timer_waker_workers_2() {
     panicking_timer_wakers(2);
 }
+
+/// A nested `block_on` that consumes the enclosing one's wake-up (they
+/// share the OS thread's parker) and then unwinds must leave that wake-up
+/// behind, as it does when it returns: the outer future, pending on the
+/// wake-up it registered before, is polled again.
+#[test]
+fn nested_block_on_unwinding_keeps_outer_wake() {
+    bounded("nested block_on unwinding", || {
+        let ev = Arc::new(greenthread::Event::new());
+        let mut polls = 0;
+        greenthread::block_on(std::future::poll_fn(move |cx| {
+            polls += 1;
+            if polls > 1 {
+                return std::task::Poll::Ready(());
+            }
+            // Register the outer waker with the event, which another OS
+            // thread sets soon.
+            let mut wait = Box::pin(ev.wait());
+            assert!(wait.as_mut().poll(cx).is_pending());
+            let e = ev.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                e.set();
+            });
+            // The set wakes this thread's parker, inside the nested call,
+            // which then panics.
+            let e = ev.clone();
+            let inner = catch_unwind(AssertUnwindSafe(|| {
+                greenthread::block_on(std::future::poll_fn(|_| {
+                    if e.is_set() {
+                        panic!("inner future panics on purpose");
+                    }
+                    std::task::Poll::<()>::Pending
+                }))
+            }));
+            assert!(inner.is_err());
+            drop(wait);
+            std::task::Poll::Pending
+        }));
+    });
+}

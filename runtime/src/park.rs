@@ -53,19 +53,25 @@ thread_local! {
 
 /// Drives `f` on the calling OS thread until it completes.
 pub(crate) fn drive<F: Future>(f: std::pin::Pin<&mut F>) -> F::Output {
+    /// A nested `block_on` may have consumed a wake meant for an enclosing
+    /// one: leave a wake behind so the enclosing loop polls again — when
+    /// `f` completes and when its poll unwinds alike.
+    struct LeaveWake(Arc<Parker>);
+    impl Drop for LeaveWake {
+        fn drop(&mut self) {
+            self.0.notified.store(true, Ordering::Release);
+        }
+    }
     let (parker, waker) = PARKER.with(|(p, w)| (p.clone(), w.clone()));
+    let parker = LeaveWake(parker);
     let mut f = f;
     let mut cx = Context::from_waker(&waker);
-    let out = loop {
+    loop {
         if let (Poll::Ready(v), _) = coop::with_budget(|| f.as_mut().poll(&mut cx)) {
             break v;
         }
-        parker.park();
-    };
-    // A nested `block_on` may have consumed a wake meant for an enclosing
-    // one: leave a wake behind so the enclosing loop polls again.
-    parker.notified.store(true, Ordering::Release);
-    out
+        parker.0.park();
+    }
 }
 
 /// Drives `f` to completion on the calling OS thread, parking it while `f`
