@@ -72,6 +72,35 @@ fn nested_block_on_of_spawn_workers_4() {
     nested_spawn(4);
 }
 
+/// In GIL mode the blocked thread holds the GIL: it must let it go while
+/// it blocks (as CPython's blocking calls do) or the inner thread never
+/// runs.
+#[test]
+fn nested_block_on_of_spawn_gil() {
+    for workers in [1, 2] {
+        let v = bounded(
+            &format!("nested spawn, GIL, workers({workers})"),
+            move || {
+                let rt = Runtime::builder()
+                    .workers(workers)
+                    .gil(true)
+                    .build()
+                    .unwrap();
+                in_green_thread(&rt, async {
+                    let inner = greenthread::block_on(greenthread::spawn(async {
+                        greenthread::sleep(Duration::from_millis(5)).await;
+                        1
+                    }));
+                    // The GIL is back: this thread's code runs alone again.
+                    greenthread::checkpoint().await;
+                    inner.unwrap() + 1
+                })
+            },
+        );
+        assert_eq!(v, 2);
+    }
+}
+
 /// Three levels deep on one worker: each blocked level needs a stand-in.
 #[test]
 fn nested_block_on_three_deep_workers_1() {

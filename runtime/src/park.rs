@@ -89,8 +89,10 @@ pub(crate) fn drive<F: Future>(f: std::pin::Pin<&mut F>) -> F::Output {
 /// may then briefly run on a spare's OS thread (their `native_id` shows
 /// it). Up to 64 green threads of a runtime may be blocked so at once (its
 /// spare workers); beyond that a `block_on` blocks its worker outright.
-/// Prefer `.await` inside green threads all the same: a blocked thread
-/// holds an OS thread, and in GIL mode it keeps the GIL while it blocks.
+/// In GIL mode the thread releases the GIL while it blocks and takes it
+/// back before `block_on` returns, as CPython's blocking calls do. Prefer
+/// `.await` inside green threads all the same: a blocked thread holds an
+/// OS thread.
 ///
 /// # Examples
 ///
@@ -113,5 +115,15 @@ pub(crate) fn drive<F: Future>(f: std::pin::Pin<&mut F>) -> F::Output {
 /// assert_eq!(v, 42);
 /// ```
 pub fn block_on<F: Future>(f: F) -> F::Output {
-    crate::executor::block_in_place(|| drive(pin!(f)))
+    blocking(|| drive(pin!(f)))
+}
+
+/// Runs `f`, which blocks the calling OS thread, as a blocking section of
+/// the green thread calling it, if any: its worker hands its work off
+/// ([`block_in_place`](crate::executor::block_in_place)) and, in GIL mode,
+/// the thread lets the GIL go meanwhile ([`released_while`]).
+///
+/// [`released_while`]: crate::gil::released_while
+pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    crate::executor::block_in_place(|| crate::gil::released_while(f))
 }

@@ -299,7 +299,7 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, main: F) -> F::Output {
         let rt = &self.inner;
         let _entered = Entered::enter(rt);
-        crate::executor::block_in_place(|| {
+        park::blocking(|| {
             rt.main
                 .inner
                 .native_id
