@@ -22,6 +22,7 @@
 //!
 //! Dropping the `Runtime` then stops the workers (Green) and joins them.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::panic::resume_unwind;
@@ -345,30 +346,97 @@ impl Runtime {
     /// [`exit`](crate::exit) in `main` likewise unwinds out of `block_on`.
     /// Threads started after `block_on` returns fail with
     /// [`ThreadError::ShuttingDown`].
+    ///
+    /// It may be called from a green thread of *another* runtime: as
+    /// [`block_on`](crate::block_on) there, it blocks only that thread
+    /// (SPEC §10.21).
+    ///
+    /// # Panics
+    ///
+    /// At once, before running `main`, if called from one of this same
+    /// runtime's threads (its main thread or a thread it runs, directly or
+    /// through another runtime's `block_on` called there): its shutdown
+    /// would wait for the calling thread forever (SPEC §10.22). Use
+    /// `.await` there, or [`spawn`](crate::spawn) for a new thread.
     pub fn block_on<F: Future>(&self, main: F) -> F::Output {
         let rt = &self.inner;
-        rt.main
-            .inner
-            .native_id
-            .store(crate::native_id(), Ordering::Relaxed);
-        let out = park::drive(pin!(ThreadTask::new(
-            rt.main.clone(),
-            rt.clone(),
-            main,
-            false
-        )));
-        rt.shutdown_after_main();
-        match out {
-            Ok(v) => v,
-            Err(Ended::Panicked(p)) => resume_unwind(p.into_payload()),
-            Err(Ended::Exited | Ended::Cancelled) => resume_unwind(Box::new(ThreadExit)),
-        }
+        let _entered = Entered::enter(rt);
+        park::blocking(|| {
+            rt.main
+                .inner
+                .native_id
+                .store(crate::native_id(), Ordering::Relaxed);
+            let out = park::drive(pin!(ThreadTask::new(
+                rt.main.clone(),
+                rt.clone(),
+                main,
+                false
+            )));
+            rt.shutdown_after_main();
+            match out {
+                Ok(v) => v,
+                Err(Ended::Panicked(p)) => resume_unwind(p.into_payload()),
+                Err(Ended::Exited | Ended::Cancelled) => resume_unwind(Box::new(ThreadExit)),
+            }
+        })
     }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.inner.shutdown_now();
+    }
+}
+
+thread_local! {
+    /// The runtimes this OS thread is inside of through the enclosing
+    /// [`Runtime::block_on`] calls: each call's own runtime and the runtime
+    /// whose thread made it. Compared by address only, never dereferenced.
+    static ENTERED: RefCell<Vec<*const RtInner>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One `Runtime::block_on` call's entries in `ENTERED`, removed on drop
+/// (unwinding too).
+struct Entered {
+    /// How many entries it pushed.
+    pushed: usize,
+}
+
+impl Entered {
+    /// Records that this OS thread enters `rt`'s `block_on`.
+    ///
+    /// # Panics
+    ///
+    /// If the calling thread is one of `rt`'s own (SPEC §10.22).
+    fn enter(rt: &Arc<RtInner>) -> Entered {
+        let me = Arc::as_ptr(rt);
+        let caller = crate::context::with_runtime(|r| r.map(|r| r as *const RtInner));
+        let nested = caller == Some(me) || ENTERED.with(|e| e.borrow().contains(&me));
+        if nested {
+            panic!(
+                "Runtime::block_on called from a thread of the same runtime; its shutdown \
+                 would wait for the calling thread forever: `.await` the future instead, \
+                 or `spawn` it"
+            );
+        }
+        ENTERED.with(|e| {
+            let mut e = e.borrow_mut();
+            e.extend(caller);
+            e.push(me);
+        });
+        Entered {
+            pushed: 1 + usize::from(caller.is_some()),
+        }
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let _ = ENTERED.try_with(|e| {
+            let mut e = e.borrow_mut();
+            let keep = e.len().saturating_sub(self.pushed);
+            e.truncate(keep);
+        });
     }
 }
 
