@@ -7,7 +7,7 @@ mod support;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use greenthread::{BoundedSemaphore, Semaphore, SyncError, Thread};
@@ -246,6 +246,53 @@ fn cancel_by_drop() {
     drop(c);
     s.release(2);
     assert_eq!(s.value(), 2);
+}
+
+/// The starvation hand-off, step by step (found by tests/prop_sync.rs): a
+/// waiter woken for a permit a running thread took becomes starved; another
+/// waiter, held back by the reservation, waits again; once the starved one
+/// takes its permit, the one left free must wake the other. It used to be
+/// passed on to nobody (the held-back waiter was the only other one).
+#[test]
+fn starved_hand_off_wakes_the_held_back_waiter() {
+    let s = Semaphore::new(0);
+    let (ca, cb) = (Arc::new(Counting::default()), Arc::new(Counting::default()));
+    let (wa, wb) = (Waker::from(ca.clone()), Waker::from(cb.clone()));
+    let mut a = Box::pin(s.acquire_timeout(Duration::from_secs(60)));
+    let mut b = Box::pin(s.acquire_timeout(Duration::from_secs(60)));
+    let woken = |c: &Counting| c.0.load(Ordering::SeqCst);
+    assert!(a.as_mut().poll(&mut Context::from_waker(&wa)).is_pending());
+    // Long enough that `a` counts as starved at its next fruitless wake-up.
+    std::thread::sleep(Duration::from_millis(5));
+    s.release(1);
+    assert!(s.try_acquire(), "a running thread barges in");
+    assert!(a.as_mut().poll(&mut Context::from_waker(&wa)).is_pending());
+    assert!(b.as_mut().poll(&mut Context::from_waker(&wb)).is_pending());
+    s.release(1);
+    s.release(1);
+    let b_woken = woken(&cb);
+    if b_woken > 0 {
+        // Woken early: it finds the permits reserved for `a` and waits.
+        assert!(b.as_mut().poll(&mut Context::from_waker(&wb)).is_pending());
+    }
+    assert!(
+        woken(&ca) >= 2,
+        "the starved waiter is woken for the permits"
+    );
+    assert!(matches!(
+        a.as_mut().poll(&mut Context::from_waker(&wa)),
+        Poll::Ready(true)
+    ));
+    assert_eq!(s.value(), 1);
+    assert!(
+        woken(&cb) > b_woken,
+        "the permit the starved waiter left wakes the held-back one"
+    );
+    assert!(matches!(
+        b.as_mut().poll(&mut Context::from_waker(&wb)),
+        Poll::Ready(true)
+    ));
+    assert_eq!(s.value(), 0);
 }
 
 /// From plain OS threads with block_on.

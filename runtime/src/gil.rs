@@ -19,11 +19,11 @@
 //!    ([`set_switch_interval`]) and each runtime starts from its builder's
 //!    value; setting it updates every live runtime.
 
+use crate::loom::atomic::{AtomicU64, Ordering};
+use crate::loom::{Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -67,7 +67,8 @@ pub(crate) fn released_while<R>(f: impl FnOnce() -> R) -> R {
 pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
 /// The process-wide switch interval in nanoseconds.
-static SWITCH_INTERVAL_NS: AtomicU64 = AtomicU64::new(5_000_000);
+static SWITCH_INTERVAL_NS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(5_000_000);
 
 /// A switch interval in nanoseconds, at least 1 and saturating.
 fn interval_ns(d: Duration) -> u64 {
@@ -123,7 +124,7 @@ impl Gil {
         (self.epoch.elapsed().as_nanos() as u64).max(1)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -317,4 +318,87 @@ pub async fn checkpoint() {
         coop::poll_proceed(cx)
     })
     .await
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! Models of the GIL's hand-off with the waiters really sleeping
+    //! (`loom::future::block_on` parks until woken): a release hands the GIL
+    //! to the oldest waiter and wakes it, so a burst of releases meeting
+    //! several waiters lets each of them in turn (no one sleeps while the
+    //! GIL is free or theirs), and a waiter that goes away while queued, or
+    //! after it was handed the GIL, passes it on.
+    use super::*;
+    use loom::future::block_on;
+    use loom::sync::atomic::AtomicUsize;
+    use loom::thread;
+
+    /// Takes the GIL for `ident`, sleeping until it is handed over.
+    fn acquire(gil: &Gil, ident: u64) {
+        let mut queued = false;
+        block_on(poll_fn(|cx| gil.poll_acquire(ident, &mut queued, cx)));
+    }
+
+    /// Three threads take and release the GIL twice each: one holder at a
+    /// time, and everybody gets through (a lost hand-off is a deadlock).
+    #[test]
+    fn loom_gil_hand_off_mutual_exclusion() {
+        loom::model(|| {
+            let gil = crate::loom::Arc::new(Gil::new(DEFAULT_SWITCH_INTERVAL));
+            let inside = crate::loom::Arc::new(AtomicUsize::new(0));
+            let threads: Vec<_> = (1..=2u64)
+                .map(|id| {
+                    let (gil, inside) = (gil.clone(), inside.clone());
+                    thread::spawn(move || {
+                        for _ in 0..2 {
+                            acquire(&gil, id);
+                            assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0);
+                            inside.fetch_sub(1, Ordering::SeqCst);
+                            gil.release(id);
+                        }
+                    })
+                })
+                .collect();
+            acquire(&gil, 3);
+            assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0);
+            inside.fetch_sub(1, Ordering::SeqCst);
+            gil.release(3);
+            for t in threads {
+                t.join().unwrap();
+            }
+            assert!(!gil.holds(1) && !gil.holds(2) && !gil.holds(3));
+        });
+    }
+
+    /// A thread queued for the GIL goes away (its wrapper is dropped) at any
+    /// point, perhaps after the GIL was handed to it: the other waiter still
+    /// gets it.
+    #[test]
+    fn loom_gil_forget_passes_it_on() {
+        loom::model(|| {
+            let gil = crate::loom::Arc::new(Gil::new(DEFAULT_SWITCH_INTERVAL));
+            acquire(&gil, 1);
+            let gone = {
+                let gil = gil.clone();
+                thread::spawn(move || {
+                    let mut queued = false;
+                    let waker = std::task::Waker::noop();
+                    let mut cx = Context::from_waker(waker);
+                    let _ = gil.poll_acquire(2, &mut queued, &mut cx);
+                    gil.forget(2, queued);
+                })
+            };
+            let other = {
+                let gil = gil.clone();
+                thread::spawn(move || {
+                    acquire(&gil, 3);
+                    gil.release(3);
+                })
+            };
+            gil.release(1);
+            gone.join().unwrap();
+            other.join().unwrap();
+            assert!(!gil.holds(2) && !gil.holds(3));
+        });
+    }
 }

@@ -6,7 +6,7 @@
 // loom is a dev-dependency: only this crate's own test build can name it.
 // (Other crates' loom runs build this library with `--cfg loom` too.)
 #[cfg(not(all(loom, test)))]
-pub(crate) use std::sync::{atomic, Arc};
+pub(crate) use std::sync::{atomic, Arc, Mutex, MutexGuard};
 
 #[cfg(all(loom, test))]
-pub(crate) use loom::sync::{atomic, Arc};
+pub(crate) use loom::sync::{atomic, Arc, Mutex, MutexGuard};
