@@ -821,3 +821,67 @@ fn burst_churn_loses_nothing() {
     }
     every_kind("burst_churn_loses_nothing", body);
 }
+
+/// A waker (a foreign executor's) that panics when woken.
+struct PanickingWaker;
+
+impl std::task::Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        panic!("expected: waker panicked");
+    }
+}
+
+/// A waker that panics does not keep the waiters after it from being woken
+/// (shutdown wakes them all in one go), and the queue stays consistent; the
+/// panic reaches the caller that woke it, after everything is done.
+#[test]
+fn panicking_waker_strands_nobody_else() {
+    quiet_expected_panics();
+    let q = Queue::<u32>::new(0);
+    let bad = std::task::Waker::from(Arc::new(PanickingWaker));
+    let (good, waker) = counting_waker();
+    let mut a = Box::pin(q.get());
+    let mut b = Box::pin(q.get());
+    assert!(a.as_mut().poll(&mut Context::from_waker(&bad)).is_pending());
+    assert!(b
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    // A put notifies `a`, whose waker panics: the item is in and counted.
+    assert!(catch_unwind(AssertUnwindSafe(|| q.put_nowait(1))).is_err());
+    assert_eq!((q.qsize(), q.unfinished_tasks()), (1, 1));
+    // A second one notifies `b`.
+    q.put_nowait(2).unwrap();
+    assert_eq!(good.0.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        b.as_mut().poll(&mut Context::from_waker(&waker)),
+        Poll::Ready(Ok(1))
+    );
+    assert_eq!(
+        a.as_mut().poll(&mut Context::from_waker(&bad)),
+        Poll::Ready(Ok(2))
+    );
+    // Shutdown wakes everyone though the first waker panics.
+    let mut c = Box::pin(q.get());
+    let mut d = Box::pin(q.get());
+    assert!(c.as_mut().poll(&mut Context::from_waker(&bad)).is_pending());
+    assert!(d
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    assert!(catch_unwind(AssertUnwindSafe(|| q.shutdown(false))).is_err());
+    assert!(q.is_shut_down());
+    assert_eq!(
+        good.0.load(Ordering::SeqCst),
+        2,
+        "the waker after the bad one ran"
+    );
+    assert_eq!(
+        d.as_mut().poll(&mut Context::from_waker(&waker)),
+        Poll::Ready(Err(GetError::ShutDown))
+    );
+    assert_eq!(
+        c.as_mut().poll(&mut Context::from_waker(&bad)),
+        Poll::Ready(Err(GetError::ShutDown))
+    );
+}

@@ -2,8 +2,6 @@
 //! and [`PriorityQueue`](super::PriorityQueue): Python's `queue.Queue` with
 //! the ordering left to a [`Store`] (Python's `_put`/`_get` hooks).
 
-use std::any::Any;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use std::future::poll_fn;
@@ -13,7 +11,7 @@ use event_listener::Event;
 
 use super::{GetError, PutError};
 use crate::rt::{self, Deadline};
-use crate::waiters::{wake_all, Ticket, Waiters};
+use crate::waiters::{for_each_caught, wake_all, Ticket, Waiters};
 use crate::SyncError;
 
 /// Where the items are kept, in the order they leave.
@@ -93,26 +91,14 @@ impl<T, S> Core<T, S> {
     }
 }
 
-/// Drops `items` one by one, each inside `catch_unwind`, so that a `Drop`
-/// that panics neither leaks the items after it nor aborts the process (a
-/// second panic while unwinding would). The first panic is resumed once
-/// all are dropped, unless the thread is already unwinding (then it is
-/// swallowed, as Python ignores an exception raised in `__del__`); the
-/// panic hook has reported every one of them.
+/// Drops `items` one by one, so that a `Drop` that panics neither leaks
+/// the items after it nor aborts the process; the first panic is resumed
+/// afterwards, unless the thread is already unwinding
+/// ([`for_each_caught`]).
 ///
 /// Call it with the queue's lock released and every waiter woken.
 pub(crate) fn drop_items<T>(items: impl IntoIterator<Item = T>) {
-    let mut first: Option<Box<dyn Any + Send>> = None;
-    for item in items {
-        if let Err(p) = catch_unwind(AssertUnwindSafe(move || drop(item))) {
-            first.get_or_insert(p);
-        }
-    }
-    if let Some(p) = first {
-        if !std::thread::panicking() {
-            resume_unwind(p);
-        }
-    }
+    for_each_caught(items, drop);
 }
 
 /// The lock held across one `push` or `pop` of the store, with the store's
@@ -178,12 +164,7 @@ impl<S: StoreLen> Drop for Settle<'_, S> {
             }
         }
         drop(st);
-        if std::thread::panicking() {
-            // A waker that panics now would abort the process.
-            let _ = catch_unwind(AssertUnwindSafe(|| wake_all(wakers.into_iter().flatten())));
-        } else {
-            wake_all(wakers.into_iter().flatten());
-        }
+        wake_all(wakers.into_iter().flatten());
     }
 }
 

@@ -45,6 +45,10 @@
 //!   own drop); the first panic is resumed afterwards, the others ignored.
 //! - A `put` future dropped with its item passes a notification on before
 //!   the item is dropped.
+//! - Wakers are woken one by one the same way (a foreign executor's waker
+//!   may panic): the waiters after a panicking waker are still woken, and
+//!   the panic reaches the caller of the put, get or shutdown that woke it,
+//!   with the queue already updated.
 
 mod core;
 mod fifo;
