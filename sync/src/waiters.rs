@@ -270,12 +270,16 @@ fn is_waiting(slots: &[Slot], t: Ticket) -> bool {
 
 /// Wakes the wakers handed back by [`Waiters`] (after the mutex is released).
 ///
-/// A waker is user code (a foreign executor's): if one panics, the others
-/// are still woken (see [`for_each_caught`]). The notifications were given
-/// under the lock, so a panicking waker strands at most its own waiter,
-/// never the ones after it.
+/// A waker is user code (a foreign executor's). One that panics is
+/// reported by the panic hook and otherwise ignored: the others are still
+/// woken, and the operation that woke it (a put, a get, a shutdown, a
+/// set) completes, its result not lost to an unwinding. The notifications
+/// were given under the lock, so a panicking waker strands at most its own
+/// waiter (whose executor failed), never the ones after it.
 pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
-    for_each_caught(wakers, Waker::wake);
+    for w in wakers {
+        let _ = catch_unwind(AssertUnwindSafe(|| w.wake()));
+    }
 }
 
 /// Calls `f` on every item, each inside `catch_unwind`, so that one that

@@ -45,10 +45,10 @@
 //!   own drop); the first panic is resumed afterwards, the others ignored.
 //! - A `put` future dropped with its item passes a notification on before
 //!   the item is dropped.
-//! - Wakers are woken one by one the same way (a foreign executor's waker
-//!   may panic): the waiters after a panicking waker are still woken, and
-//!   the panic reaches the caller of the put, get or shutdown that woke it,
-//!   with the queue already updated.
+//! - A waker that panics (a foreign executor's) is ignored once the panic
+//!   hook has reported it: the waiters after it are still woken, and the
+//!   put, get or shutdown that woke it completes (a get's item is not lost
+//!   to the unwinding).
 
 mod core;
 mod fifo;
