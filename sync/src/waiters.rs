@@ -18,6 +18,7 @@
 //! notified, so that it can pass the notification on (cancel safety).
 
 use std::collections::VecDeque;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::task::Waker;
 
 /// A waiter's place in a [`Waiters`] list.
@@ -268,9 +269,36 @@ fn is_waiting(slots: &[Slot], t: Ticket) -> bool {
 }
 
 /// Wakes the wakers handed back by [`Waiters`] (after the mutex is released).
+///
+/// A waker is user code (a foreign executor's). One that panics is
+/// reported by the panic hook and otherwise ignored: the others are still
+/// woken, and the operation that woke it (a put, a get, a shutdown, a
+/// set) completes, its result not lost to an unwinding. The notifications
+/// were given under the lock, so a panicking waker strands at most its own
+/// waiter (whose executor failed), never the ones after it.
 pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
     for w in wakers {
-        w.wake();
+        let _ = catch_unwind(AssertUnwindSafe(|| w.wake()));
+    }
+}
+
+/// Calls `f` on every item, each inside `catch_unwind`, so that one that
+/// panics neither skips the items after it nor aborts the process (a
+/// second panic while unwinding would). The first panic is resumed once
+/// all are done, unless the thread is already unwinding: then it is
+/// swallowed (the panic hook has reported it, as Python prints and ignores
+/// an exception raised in `__del__`).
+pub(crate) fn for_each_caught<I>(items: impl IntoIterator<Item = I>, mut f: impl FnMut(I)) {
+    let mut first = None;
+    for item in items {
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| f(item))) {
+            first.get_or_insert(p);
+        }
+    }
+    if let Some(p) = first {
+        if !std::thread::panicking() {
+            resume_unwind(p);
+        }
     }
 }
 

@@ -2,7 +2,13 @@
 //! and [`PriorityQueue`](super::PriorityQueue): Python's `queue.Queue` with
 //! the ordering left to a [`Store`] (Python's `_put`/`_get` hooks).
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
+// loom's mutex under the crate's loom models, so that the queue's waiting
+// protocol (the mutex, the waiter lists, the wakers) is model-checked.
+#[cfg(all(loom, test))]
+use loom::sync::{Mutex, MutexGuard};
+#[cfg(not(all(loom, test)))]
+use std::sync::{Mutex, MutexGuard};
 
 use std::future::poll_fn;
 use std::task::{Context, Poll};
@@ -11,18 +17,25 @@ use event_listener::Event;
 
 use super::{GetError, PutError};
 use crate::rt::{self, Deadline};
-use crate::waiters::{wake_all, Ticket, Waiters};
+use crate::waiters::{for_each_caught, wake_all, Ticket, Waiters};
 use crate::SyncError;
 
 /// Where the items are kept, in the order they leave.
-pub(crate) trait Store<T>: Default {
+///
+/// `push` and `pop` may panic (a `PriorityQueue` item's `Ord`); they must
+/// then keep every item: a panicking `push` leaves the new item in the
+/// store, a panicking `pop` leaves the store as it was. [`Core`] counts an
+/// item by the store's length, so a kept item is always counted. A store's
+/// `Drop` drops its items with [`drop_items`].
+pub(crate) trait Store<T>: Default + StoreLen {
     /// Adds an item.
     fn push(&mut self, item: T);
     /// Removes the next item.
     fn pop(&mut self) -> Option<T>;
     /// Items held.
     fn len(&self) -> usize;
-    /// Removes every item, in leaving order.
+    /// Removes every item (in leaving order where that needs no user code);
+    /// must not panic.
     fn drain_all(&mut self) -> Vec<T> {
         let mut v = Vec::with_capacity(self.len());
         while let Some(item) = self.pop() {
@@ -77,10 +90,87 @@ pub(crate) struct Core<T, S> {
 
 impl<T, S> Core<T, S> {
     /// Locks the state. A panic under the lock can only come from the
-    /// item's `Ord` (PriorityQueue); the counters are still consistent then,
-    /// so poisoning is ignored.
+    /// item's `Ord` (PriorityQueue), inside a [`Settle`], which leaves the
+    /// counters consistent; so poisoning is ignored.
     fn lock(&self) -> MutexGuard<'_, State<S>> {
         self.state.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Drops `items` one by one, so that a `Drop` that panics neither leaks
+/// the items after it nor aborts the process; the first panic is resumed
+/// afterwards, unless the thread is already unwinding
+/// ([`for_each_caught`]).
+///
+/// Call it with the queue's lock released and every waiter woken.
+pub(crate) fn drop_items<T>(items: impl IntoIterator<Item = T>) {
+    for_each_caught(items, drop);
+}
+
+/// The lock held across one `push` or `pop` of the store, with the store's
+/// length before it. Dropping it settles the accounting by the length
+/// found then — normally and when the store's `push`/`pop` panicked (an
+/// `Ord`), so a panic cannot drift a count or strand a waiter:
+///
+/// - an item more: it is counted (`unfinished`) and a getter notified,
+///   even if `push` panicked after storing it (the putter lost it, the
+///   queue holds it);
+/// - an item fewer: a putter is notified (a slot is free);
+/// - no change (the operation panicked and kept everything): a getter that
+///   was notified for an item still there and a putter notified for a free
+///   slot may just have used their notification on this failed look, so
+///   one of each is notified again if there is something for them.
+///
+/// The lock is released, then the waiter woken.
+struct Settle<'a, S: StoreLen> {
+    /// The lock; `None` once handed back by [`Settle::into_guard`].
+    st: Option<MutexGuard<'a, State<S>>>,
+    /// The store's length before the operation.
+    len: usize,
+}
+
+impl<'a, S: StoreLen> Settle<'a, S> {
+    fn new(st: MutexGuard<'a, State<S>>) -> Self {
+        let len = st.store.store_len();
+        Settle { st: Some(st), len }
+    }
+
+    /// The state (present until [`into_guard`](Self::into_guard)).
+    fn state(&mut self) -> &mut State<S> {
+        self.st
+            .as_mut()
+            .expect("Settle holds the lock until consumed")
+    }
+
+    /// The operation changed nothing and did not panic: takes the lock
+    /// back, settling nothing.
+    fn into_guard(mut self) -> MutexGuard<'a, State<S>> {
+        self.st
+            .take()
+            .expect("Settle holds the lock until consumed")
+    }
+}
+
+impl<S: StoreLen> Drop for Settle<'_, S> {
+    fn drop(&mut self) {
+        let Some(mut st) = self.st.take() else { return };
+        let len = st.store.store_len();
+        let mut wakers = [None, None];
+        if len > self.len {
+            st.unfinished += len - self.len;
+            wakers[0] = st.getters.notify_one();
+        } else if len < self.len {
+            wakers[0] = st.putters.notify_one();
+        } else {
+            if len > 0 {
+                wakers[0] = st.getters.notify_one();
+            }
+            if !st.is_full(len) {
+                wakers[1] = st.putters.notify_one();
+            }
+        }
+        drop(st);
+        wake_all(wakers.into_iter().flatten());
     }
 }
 
@@ -142,7 +232,7 @@ impl<T, S: Store<T>> Core<T, S> {
     #[inline]
     fn put_locked<'a>(
         &'a self,
-        mut st: MutexGuard<'a, State<S>>,
+        st: MutexGuard<'a, State<S>>,
         item: T,
     ) -> Result<(), (MutexGuard<'a, State<S>>, PutError<T>)> {
         if st.shutdown {
@@ -152,11 +242,11 @@ impl<T, S: Store<T>> Core<T, S> {
         if st.is_full(len) {
             return Err((st, PutError::Full(item)));
         }
-        st.store.push(item);
-        st.unfinished += 1;
-        let getter = st.getters.notify_one();
-        drop(st);
-        wake_all(getter);
+        // Counts the item, notifies a getter, unlocks and wakes it, also if
+        // `push` panics (the item is then kept and counted).
+        let mut settle = Settle::new(st);
+        settle.state().store.push(item);
+        drop(settle);
         Ok(())
     }
 
@@ -197,17 +287,25 @@ impl<T, S: Store<T>> Core<T, S> {
     #[inline]
     fn get_locked<'a>(
         &'a self,
-        mut st: MutexGuard<'a, State<S>>,
+        st: MutexGuard<'a, State<S>>,
     ) -> Result<T, (MutexGuard<'a, State<S>>, GetError)> {
-        match st.store.pop() {
+        // Notifies a putter, unlocks and wakes it; if `pop` panics, the
+        // item stays and the notification this getter used is passed on.
+        let mut settle = Settle::new(st);
+        match settle.state().store.pop() {
             Some(item) => {
-                let putter = st.putters.notify_one();
-                drop(st);
-                wake_all(putter);
+                drop(settle);
                 Ok(item)
             }
-            None if st.shutdown => Err((st, GetError::ShutDown)),
-            None => Err((st, GetError::Empty)),
+            None => {
+                let st = settle.into_guard();
+                let err = if st.shutdown {
+                    GetError::ShutDown
+                } else {
+                    GetError::Empty
+                };
+                Err((st, err))
+            }
         }
     }
 
@@ -260,7 +358,10 @@ impl<T, S: Store<T>> Core<T, S> {
         }
     }
 
-    /// Python 3.13's `shutdown(immediate)`.
+    /// Python 3.13's `shutdown(immediate)`. The queue is consistent and
+    /// every waiter woken before a drained item is dropped (outside the
+    /// lock: an item's `Drop` may use the queue); see [`drop_items`] for a
+    /// `Drop` that panics.
     pub(crate) fn shutdown(&self, immediate: bool) {
         let mut st = self.lock();
         st.shutdown = true;
@@ -275,13 +376,11 @@ impl<T, S: Store<T>> Core<T, S> {
         let getters = st.getters.notify_all();
         let putters = st.putters.notify_all();
         drop(st);
-        // Items are dropped outside the lock: their Drop may use the queue.
-        drop(drained);
         if all_done {
             self.all_done.notify(usize::MAX);
         }
-        wake_all(getters);
-        wake_all(putters);
+        wake_all(getters.into_iter().chain(putters));
+        drop_items(drained);
     }
 
     /// `unfinished_tasks` (for tests and Debug).
@@ -448,6 +547,14 @@ macro_rules! queue_type {
             /// [`PutError::ShutDown`] (with the item) if the queue is or
             /// becomes shut down; that is checked before fullness.
             ///
+            /// # Panics
+            ///
+            /// Only if the item's `Ord` panics (`PriorityQueue`); the item
+            /// is then in the queue and counted in
+            /// [`unfinished_tasks`](Self::unfinished_tasks), and a waiting
+            /// getter is woken for it. (A waiter's waker that panics is
+            /// ignored, after the panic hook has reported it.)
+            ///
             /// # Cancel safety
             ///
             /// If the future is dropped before it completes, the item was
@@ -495,6 +602,12 @@ macro_rules! queue_type {
             /// [`GetError::ShutDown`] once the queue is shut down **and**
             /// empty (items left at a non-immediate shutdown are still
             /// returned).
+            ///
+            /// # Panics
+            ///
+            /// Only if an item's `Ord` panics (`PriorityQueue`); the item
+            /// stays in the queue (the heap is as before the call), and the
+            /// wake-up this call had used goes to another getter.
             ///
             /// # Cancel safety
             ///
@@ -587,6 +700,22 @@ macro_rules! queue_type {
             /// at once and counted done, so `join` returns if nothing else
             /// is pending. Every blocked putter and getter is woken.
             /// Calling it again is harmless.
+            ///
+            /// The queue is updated and every waiter (putters, getters,
+            /// joiners) is woken *before* the removed items are dropped,
+            /// outside the queue's lock, so an item's `Drop` may use the
+            /// queue.
+            ///
+            /// # Panics
+            ///
+            /// If a removed item's `Drop` panics, the other items are still
+            /// dropped, and then the first such panic is resumed here; the
+            /// queue is shut down and consistent by then, and nobody is
+            /// left waiting. Later panics are reported by the panic hook
+            /// and ignored (as Python prints and ignores an exception in
+            /// `__del__`), and so is the first if the caller is already
+            /// unwinding. The same holds for the items left in a queue
+            /// whose last handle is dropped.
             pub fn shutdown(&self, immediate: bool) {
                 self.core.shutdown(immediate)
             }
@@ -630,4 +759,117 @@ pub(crate) fn maxsize_of<T, S>(core: &Core<T, S>) -> usize {
 pub(crate) trait StoreLen {
     /// Items held.
     fn store_len(&self) -> usize;
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! Models of the waiting protocol: the queue's mutex, its waiter lists
+    //! and the wakers together (a lost wakeup leaves a model thread parked
+    //! for ever, which loom reports as a deadlock).
+    use super::*;
+    use crate::queue::fifo::FifoStore;
+    use loom::sync::{Arc, Notify};
+    use loom::thread;
+    use std::future::Future;
+    use std::task::{Wake, Waker};
+
+    /// Wakes a model thread parked in [`block_on`].
+    struct Unpark(Notify);
+
+    impl Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.notify();
+        }
+    }
+
+    /// Drives `f` on the model thread, parking it while `f` is pending
+    /// (loom's own `block_on` needs its `futures` feature).
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let unpark = std::sync::Arc::new(Unpark(Notify::new()));
+        let waker = Waker::from(unpark.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+            unpark.0.wait();
+        }
+    }
+
+    type Fifo = Core<u32, FifoStore<u32>>;
+
+    fn getter(q: &Arc<Fifo>) -> thread::JoinHandle<u32> {
+        let q = q.clone();
+        thread::spawn(move || block_on(q.get(Deadline::never())).unwrap())
+    }
+
+    fn putter(q: &Arc<Fifo>, v: u32) -> thread::JoinHandle<()> {
+        let q = q.clone();
+        thread::spawn(move || block_on(q.put(v, Deadline::never())).unwrap())
+    }
+
+    /// Two puts in a row meet two blocked getters: both are woken (a
+    /// notified getter that has not run yet absorbs nothing).
+    #[test]
+    fn loom_queue_put_burst_wakes_every_getter() {
+        loom::model(|| {
+            let q = Arc::new(Fifo::new(0));
+            let (a, b) = (getter(&q), getter(&q));
+            q.try_put(1).unwrap();
+            q.try_put(2).unwrap();
+            let mut got = [a.join().unwrap(), b.join().unwrap()];
+            got.sort();
+            assert_eq!(got, [1, 2]);
+        });
+    }
+
+    /// Two gets in a row (no wait between) meet two putters blocked on a
+    /// full queue: both puts complete.
+    #[test]
+    fn loom_queue_get_burst_wakes_every_putter() {
+        loom::model(|| {
+            let q = Arc::new(Fifo::new(2));
+            q.try_put(0).unwrap();
+            q.try_put(1).unwrap();
+            let (a, b) = (putter(&q, 2), putter(&q, 3));
+            assert_eq!(q.try_get(), Ok(0));
+            assert_eq!(q.try_get(), Ok(1));
+            a.join().unwrap();
+            b.join().unwrap();
+            let mut rest = [q.try_get().unwrap(), q.try_get().unwrap()];
+            rest.sort();
+            assert_eq!(rest, [2, 3]);
+        });
+    }
+
+    /// A getter polled once and then dropped (cancelled) — notified or not
+    /// by then, depending on the schedule — beside a blocked getter: the
+    /// item goes to one of them, never to nobody.
+    #[test]
+    fn loom_queue_cancelled_notified_getter_passes_on() {
+        loom::model(|| {
+            let q = Arc::new(Fifo::new(0));
+            let cancelled = {
+                let q = q.clone();
+                thread::spawn(move || {
+                    let mut f = std::pin::pin!(q.get(Deadline::never()));
+                    let mut cx = Context::from_waker(Waker::noop());
+                    match f.as_mut().poll(&mut cx) {
+                        Poll::Ready(r) => Some(r.unwrap()),
+                        Poll::Pending => None, // dropped here
+                    }
+                })
+            };
+            let waiting = getter(&q);
+            q.try_put(1).unwrap();
+            let took = cancelled.join().unwrap();
+            if took.is_some() {
+                q.try_put(2).unwrap();
+            }
+            let got = waiting.join().unwrap();
+            assert!(matches!((took, got), (None, 1) | (Some(1), 2)));
+            assert_eq!(q.qsize(), 0);
+        });
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use super::core::{queue_type, Store, StoreLen};
+use super::core::{drop_items, queue_type, Store, StoreLen};
 #[allow(unused_imports)] // used by the generated docs' links
 use super::{GetError, PutError};
 
@@ -13,6 +13,14 @@ pub(crate) struct FifoStore<T>(VecDeque<T>);
 impl<T> Default for FifoStore<T> {
     fn default() -> Self {
         FifoStore(VecDeque::new())
+    }
+}
+
+impl<T> Drop for FifoStore<T> {
+    /// Drops the items left when the queue goes away, each on its own: one
+    /// whose `Drop` panics neither leaks the others nor aborts the process.
+    fn drop(&mut self) {
+        drop_items(self.0.drain(..));
     }
 }
 

@@ -1,6 +1,6 @@
 //! [`LifoQueue`]: Python's `queue.LifoQueue`, last in, first out.
 
-use super::core::{queue_type, Store, StoreLen};
+use super::core::{drop_items, queue_type, Store, StoreLen};
 #[allow(unused_imports)] // used by the generated docs' links
 use super::{GetError, PutError};
 
@@ -11,6 +11,14 @@ pub(crate) struct LifoStore<T>(Vec<T>);
 impl<T> Default for LifoStore<T> {
     fn default() -> Self {
         LifoStore(Vec::new())
+    }
+}
+
+impl<T> Drop for LifoStore<T> {
+    /// Drops the items left when the queue goes away, each on its own: one
+    /// whose `Drop` panics neither leaks the others nor aborts the process.
+    fn drop(&mut self) {
+        drop_items(self.0.drain(..));
     }
 }
 

@@ -29,6 +29,26 @@
 //!
 //! Items leave the mutex before they are dropped, so an item's `Drop` may
 //! use the queue.
+//!
+//! User code that panics (SPEC §10.27) cannot drift a count or strand a
+//! waiter:
+//!
+//! - A push or pop of the store runs inside a guard (`Settle` in
+//!   `core.rs`) that counts an item by the store's length and notifies,
+//!   unlocks and wakes when dropped, also on unwinding: an item stored by a
+//!   `push` whose `Ord` panicked is counted and a getter woken; a `pop`
+//!   whose `Ord` panicked leaves the store as it was and passes the
+//!   getter's notification on. The `PriorityQueue`'s heap keeps every item
+//!   through a panicking `Ord` (std's `BinaryHeap::pop` would lose one).
+//! - Items are dropped one by one inside `catch_unwind`, after the queue is
+//!   consistent and every waiter woken (immediate `shutdown`, the queue's
+//!   own drop); the first panic is resumed afterwards, the others ignored.
+//! - A `put` future dropped with its item passes a notification on before
+//!   the item is dropped.
+//! - A waker that panics (a foreign executor's) is ignored once the panic
+//!   hook has reported it: the waiters after it are still woken, and the
+//!   put, get or shutdown that woke it completes (a get's item is not lost
+//!   to the unwinding).
 
 mod core;
 mod fifo;
