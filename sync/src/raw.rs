@@ -506,6 +506,16 @@ mod loom_protocol {
     /// Unbounded.
     const MAX: usize = usize::MAX;
 
+    /// Checks `f` under every schedule with at most two preemptions (more
+    /// with a lower `LOOM_MAX_PREEMPTIONS`): the event's own lock makes
+    /// each schedule long, and every lost wake-up these models have found
+    /// needs no more than two.
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(builder.preemption_bound.map_or(2, |b| b.min(2)));
+        builder.check(f);
+    }
+
     /// Starts a thread that waits for one permit and returns it.
     fn waiter(sem: &Arc<RawSemaphore>) -> thread::JoinHandle<()> {
         let sem = sem.clone();
@@ -517,7 +527,7 @@ mod loom_protocol {
     /// absorb the second one (SPEC 10.26).
     #[test]
     fn loom_release_burst_wakes_each_waiter() {
-        loom::model(|| {
+        model(|| {
             let sem = Arc::new(RawSemaphore::new(0, MAX));
             let (a, b) = (waiter(&sem), waiter(&sem));
             sem.release(1).unwrap();
@@ -531,7 +541,7 @@ mod loom_protocol {
     /// `release(2)` once meets two waiters: both get through.
     #[test]
     fn loom_release_n_wakes_n_waiters() {
-        loom::model(|| {
+        model(|| {
             let sem = Arc::new(RawSemaphore::new(0, MAX));
             let (a, b) = (waiter(&sem), waiter(&sem));
             sem.release(2).unwrap();
@@ -546,7 +556,7 @@ mod loom_protocol {
     /// through the starved path if its wake-up found nothing.
     #[test]
     fn loom_barging_thread_and_starved_waiter() {
-        loom::model(|| {
+        model(|| {
             let sem = Arc::new(RawSemaphore::new(0, 1));
             let a = waiter(&sem);
             sem.release(1).unwrap();
@@ -568,7 +578,7 @@ mod loom_protocol {
     /// other waiter, and slept beside a free permit.)
     #[test]
     fn loom_starved_hand_off_with_two_waiters() {
-        loom::model(|| {
+        model(|| {
             let sem = Arc::new(RawSemaphore::new(0, MAX));
             let (a, b) = (waiter(&sem), waiter(&sem));
             sem.release(1).unwrap();
@@ -587,7 +597,7 @@ mod loom_protocol {
     /// permit (or the dropped one had taken it and gives it back).
     #[test]
     fn loom_cancelled_waiter_passes_notification_on() {
-        loom::model(|| {
+        model(|| {
             let sem = Arc::new(RawSemaphore::new(0, MAX));
             let cancelled = {
                 let sem = sem.clone();
