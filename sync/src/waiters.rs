@@ -267,10 +267,12 @@ fn is_waiting(slots: &[Slot], t: Ticket) -> bool {
     matches!(slots.get(t.key as usize), Some(Slot::Waiting { seq, .. }) if *seq == t.seq)
 }
 
-/// Wakes the wakers handed back by [`Waiters`] (after the mutex is released).
+/// Wakes the wakers handed back by [`Waiters`] (after the mutex is
+/// released); a user's waker that panics is caught and costs the others
+/// nothing (SPEC §10.27).
 pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
     for w in wakers {
-        w.wake();
+        greenthread_runtime::waker::wake_caught(w);
     }
 }
 

@@ -258,7 +258,11 @@ impl<F: Future> Future for ThreadTask<F> {
             // Only panics the excepthook will report are kept quiet: a panic
             // in the main future or a `spawn` future must still be printed.
             let was_in = IN_TARGET.with(|c| c.replace(this.report));
-            let r = catch_unwind(AssertUnwindSafe(|| coop::with_budget(|| fut.poll(cx))));
+            // The task's waker never panics: the primitives the target
+            // waits on need not wrap it (`waker` module).
+            let r = catch_unwind(AssertUnwindSafe(|| {
+                crate::waker::trusting(cx.waker(), || coop::with_budget(|| fut.poll(cx)))
+            }));
             IN_TARGET.with(|c| c.set(was_in));
             r
         };
