@@ -58,10 +58,14 @@ where
 {
     // The output travels in a `Caught`: if the handle was dropped, async-task
     // drops it under an abort guard, where a panicking `Drop` must not reach.
-    let task = rt
-        .launch(&thread, Catching(future), false)
-        .ok()
-        .map(async_task::Task::fallible);
+    // A refused start hands the future back: dropped safely here.
+    let task = match rt.launch(&thread, Catching(future), false) {
+        Ok(task) => Some(task.fallible()),
+        Err((_, future)) => {
+            drop_caught(future);
+            None
+        }
+    };
     JoinHandle {
         thread,
         task,

@@ -174,6 +174,15 @@ impl<F: Future> ThreadTask<F> {
 }
 
 impl<F> ThreadTask<F> {
+    /// The target of a task never polled (its start was refused), taken
+    /// back; the thread is left as it was.
+    pub(crate) fn into_target(mut self) -> Option<F> {
+        debug_assert!(self.first_poll, "the task has run");
+        // Nothing to end: the thread never started.
+        self.finished = true;
+        self.fut.take()
+    }
+
     /// Drops the target inside the thread's context, swallowing a panic of
     /// its destructor (nothing could receive it).
     fn drop_target(&mut self) {
