@@ -407,3 +407,79 @@ fn child_barrier_waiters_behind_a_panicking_waker_are_woken() {
         assert_eq!(poll_ready(&mut second), Ok(1));
     });
 }
+
+// ---------------------------------------------------------------------
+// A task woken after the executor's final drain.
+// ---------------------------------------------------------------------
+
+/// Counts its drops, then panics.
+struct CountsThenPanics(Arc<AtomicUsize>);
+
+impl Drop for CountsThenPanics {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        panic!("a destructor run after the runtime is gone panics");
+    }
+}
+
+#[test]
+fn task_woken_after_the_final_drain_is_dropped() {
+    support::in_child("child_task_woken_after_the_final_drain_is_dropped", 1);
+}
+
+/// A thread whose target is stuck in a poll (blocking its worker) when the
+/// runtime is dropped: shutdown cancels it (a wake while it runs), gives
+/// up on it and on its worker, and drains the queues. When the poll ends
+/// the task is scheduled again, after the final drain: it must still be
+/// dropped — its destructors run, a panic of theirs caught — not left in
+/// the queue forever with its thread never stopped.
+#[test]
+#[ignore = "run in a child process by task_woken_after_the_final_drain_is_dropped"]
+fn child_task_woken_after_the_final_drain_is_dropped() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let running = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (release, released) = mpsc::channel::<()>();
+    let rt = Runtime::builder().workers(1).gil(false).build().unwrap();
+    let thread = {
+        let (drops, running) = (drops.clone(), running.clone());
+        rt.block_on(async move {
+            let guard = CountsThenPanics(drops);
+            let mut first = true;
+            let flag = running.clone();
+            let t = greenthread::Thread::builder().daemon(true).build(move || {
+                std::future::poll_fn(move |_| {
+                    let _held = &guard;
+                    if std::mem::take(&mut first) {
+                        flag.store(true, Ordering::SeqCst);
+                        // Blocks the worker past both shutdown graces.
+                        let _ = released.recv_timeout(Duration::from_secs(60));
+                    }
+                    std::task::Poll::Pending
+                })
+            });
+            t.start().unwrap();
+            let ran = || running.load(Ordering::SeqCst);
+            assert!(
+                support::wait_until(LIMIT, ran).await,
+                "the thread never ran"
+            );
+            t
+        })
+    };
+    drop(rt); // gives up on the thread, then on its worker
+    release.send(()).unwrap();
+    let t0 = Instant::now();
+    while drops.load(Ordering::SeqCst) == 0 {
+        assert!(
+            t0.elapsed() < LIMIT,
+            "the task woken after the final drain was never dropped"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    let t0 = Instant::now();
+    while thread.is_alive() {
+        assert!(t0.elapsed() < LIMIT, "the thread never stopped");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
