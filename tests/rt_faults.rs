@@ -9,10 +9,11 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
-use std::task::{Context, Wake, Waker};
+use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use greenthread::{Runtime, Sleep};
+use support::{poll_pending, poll_ready, two_waiters, TwoWaiters};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -26,16 +27,6 @@ fn bounded<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static
         Ok(Ok(v)) => v,
         Ok(Err(p)) => resume_unwind(p),
         Err(_) => panic!("{what}: hung (not done after {LIMIT:?})"),
-    }
-}
-
-/// A waker that panics when woken, counting the attempts.
-struct Panicking(AtomicUsize);
-
-impl Wake for Panicking {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        panic!("waker panics on purpose");
     }
 }
 
@@ -89,8 +80,7 @@ fn panicking_timer_wakers(workers: usize) {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let panicking = Arc::new(Panicking(AtomicUsize::new(0)));
-                let bad = Waker::from(panicking.clone());
+                let (panicking, bad) = support::panicking_waker();
                 let mut sleeps = Vec::new();
                 let mut counters = Vec::new();
                 for _ in 0..20 {
@@ -203,4 +193,293 @@ fn nested_block_on_unwinding_keeps_outer_wake() {
             std::task::Poll::Pending
         }));
     });
+}
+
+// ---------------------------------------------------------------------
+// Panicking wakers of the sync primitives' waiters: `event_listener` wakes
+// them inside its list lock, and a panic there left the list half notified
+// (later waiters not woken, its notified count off by one, which aborted
+// the process once the waiter left): each scenario runs in a child process.
+// ---------------------------------------------------------------------
+
+/// Calls `f` (a release, notify or set), which must not panic although it
+/// wakes a panicking waker.
+fn no_panic<R>(what: &str, f: impl FnOnce() -> R) -> R {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(v) => v,
+        Err(_) => panic!("{what} let a waiter's panicking waker unwind into the caller"),
+    }
+}
+
+/// Runs `body` as the main thread of a two-worker runtime, bounded.
+fn in_runtime<F, Fut>(what: &'static str, body: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    bounded(what, move || {
+        let rt = Runtime::builder().workers(2).gil(false).build().unwrap();
+        rt.block_on(body());
+    });
+}
+
+#[test]
+fn lock_waiter_with_panicking_waker() {
+    support::in_child("child_lock_waiter_with_panicking_waker", 1);
+}
+
+#[test]
+#[ignore = "run in a child process by lock_waiter_with_panicking_waker"]
+fn child_lock_waiter_with_panicking_waker() {
+    in_runtime("lock", || async {
+        let lock = greenthread::Lock::new();
+        assert!(lock.try_acquire());
+        let TwoWaiters {
+            bad: bad_count,
+            good: good_count,
+            mut first,
+            mut second,
+        } = two_waiters(|| lock.acquire());
+        no_panic("Lock::release", || lock.release()).unwrap();
+        assert_eq!(bad_count.0.load(Ordering::SeqCst), 1);
+        // The first waiter got the lock; its release wakes the second.
+        poll_ready(&mut first);
+        lock.release().unwrap();
+        assert_eq!(good_count.0.load(Ordering::SeqCst), 1);
+        poll_ready(&mut second);
+        lock.release().unwrap();
+        drop((first, second));
+        // The lock still works for threads.
+        let lock = Arc::new(lock);
+        let hs: Vec<_> = (0..10)
+            .map(|_| {
+                let l = lock.clone();
+                greenthread::spawn(async move {
+                    l.acquire().await;
+                    greenthread::yield_now().await;
+                    l.release().unwrap();
+                })
+            })
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn semaphore_waiters_behind_a_panicking_waker_are_woken() {
+    support::in_child(
+        "child_semaphore_waiters_behind_a_panicking_waker_are_woken",
+        1,
+    );
+}
+
+#[test]
+#[ignore = "run in a child process by semaphore_waiters_behind_a_panicking_waker_are_woken"]
+fn child_semaphore_waiters_behind_a_panicking_waker_are_woken() {
+    in_runtime("semaphore", || async {
+        let sem = greenthread::Semaphore::new(0);
+        let TwoWaiters {
+            bad: bad_count,
+            good: good_count,
+            mut first,
+            mut second,
+        } = two_waiters(|| sem.acquire());
+        no_panic("Semaphore::release", || sem.release(2));
+        assert_eq!(bad_count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            good_count.0.load(Ordering::SeqCst),
+            1,
+            "the waiter behind the panicking waker was not woken"
+        );
+        poll_ready(&mut first);
+        poll_ready(&mut second);
+        assert_eq!(sem.value(), 0);
+        drop((first, second));
+        // Later waits and releases still pair up.
+        let mut third = Box::pin(sem.acquire());
+        poll_pending(&mut third, &Waker::from(good_count.clone()));
+        sem.release(1);
+        assert_eq!(good_count.0.load(Ordering::SeqCst), 2);
+        poll_ready(&mut third);
+    });
+}
+
+#[test]
+fn condition_waiters_behind_a_panicking_waker_are_woken() {
+    support::in_child(
+        "child_condition_waiters_behind_a_panicking_waker_are_woken",
+        1,
+    );
+}
+
+#[test]
+#[ignore = "run in a child process by condition_waiters_behind_a_panicking_waker_are_woken"]
+fn child_condition_waiters_behind_a_panicking_waker_are_woken() {
+    in_runtime("condition", || async {
+        let cond = greenthread::Condition::new();
+        // Each wait is made with the lock held, and releases it.
+        let TwoWaiters {
+            bad: bad_count,
+            good: good_count,
+            mut first,
+            mut second,
+        } = two_waiters(|| {
+            assert!(cond.try_acquire());
+            cond.wait()
+        });
+        cond.acquire().await;
+        no_panic("Condition::notify_all", || cond.notify_all()).unwrap();
+        assert_eq!(bad_count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            good_count.0.load(Ordering::SeqCst),
+            1,
+            "the waiter behind the panicking waker was not notified"
+        );
+        cond.release().unwrap();
+        poll_ready(&mut second).unwrap();
+        cond.release().unwrap();
+        poll_ready(&mut first).unwrap();
+        cond.release().unwrap();
+        assert_eq!(cond.n_waiters(), 0);
+    });
+}
+
+#[test]
+fn event_waiters_behind_a_panicking_waker_are_woken() {
+    support::in_child("child_event_waiters_behind_a_panicking_waker_are_woken", 1);
+}
+
+#[test]
+#[ignore = "run in a child process by event_waiters_behind_a_panicking_waker_are_woken"]
+fn child_event_waiters_behind_a_panicking_waker_are_woken() {
+    in_runtime("event", || async {
+        let ev = greenthread::Event::new();
+        let TwoWaiters {
+            bad: bad_count,
+            good: good_count,
+            mut first,
+            mut second,
+        } = two_waiters(|| ev.wait());
+        no_panic("Event::set", || ev.set());
+        assert_eq!(bad_count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            good_count.0.load(Ordering::SeqCst),
+            1,
+            "the waiter behind the panicking waker was not woken"
+        );
+        assert!(poll_ready(&mut first));
+        assert!(poll_ready(&mut second));
+    });
+}
+
+#[test]
+fn barrier_waiters_behind_a_panicking_waker_are_woken() {
+    support::in_child(
+        "child_barrier_waiters_behind_a_panicking_waker_are_woken",
+        1,
+    );
+}
+
+#[test]
+#[ignore = "run in a child process by barrier_waiters_behind_a_panicking_waker_are_woken"]
+fn child_barrier_waiters_behind_a_panicking_waker_are_woken() {
+    in_runtime("barrier", || async {
+        let barrier = greenthread::Barrier::new(3);
+        let TwoWaiters {
+            bad: bad_count,
+            good: good_count,
+            mut first,
+            mut second,
+        } = two_waiters(|| barrier.wait());
+        let last = no_panic("Barrier::wait (the last party)", || {
+            greenthread::block_on(barrier.wait())
+        });
+        assert_eq!(last, Ok(2));
+        assert_eq!(bad_count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            good_count.0.load(Ordering::SeqCst),
+            1,
+            "the waiter behind the panicking waker was not woken"
+        );
+        assert_eq!(poll_ready(&mut first), Ok(0));
+        assert_eq!(poll_ready(&mut second), Ok(1));
+    });
+}
+
+// ---------------------------------------------------------------------
+// A task woken after the executor's final drain.
+// ---------------------------------------------------------------------
+
+/// Counts its drops, then panics.
+struct CountsThenPanics(Arc<AtomicUsize>);
+
+impl Drop for CountsThenPanics {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        panic!("a destructor run after the runtime is gone panics");
+    }
+}
+
+#[test]
+fn task_woken_after_the_final_drain_is_dropped() {
+    support::in_child("child_task_woken_after_the_final_drain_is_dropped", 1);
+}
+
+/// A thread whose target is stuck in a poll (blocking its worker) when the
+/// runtime is dropped: shutdown cancels it (a wake while it runs), gives
+/// up on it and on its worker, and drains the queues. When the poll ends
+/// the task is scheduled again, after the final drain: it must still be
+/// dropped — its destructors run, a panic of theirs caught — not left in
+/// the queue forever with its thread never stopped.
+#[test]
+#[ignore = "run in a child process by task_woken_after_the_final_drain_is_dropped"]
+fn child_task_woken_after_the_final_drain_is_dropped() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let running = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (release, released) = mpsc::channel::<()>();
+    let rt = Runtime::builder().workers(1).gil(false).build().unwrap();
+    let thread = {
+        let (drops, running) = (drops.clone(), running.clone());
+        rt.block_on(async move {
+            let guard = CountsThenPanics(drops);
+            let mut first = true;
+            let flag = running.clone();
+            let t = greenthread::Thread::builder().daemon(true).build(move || {
+                std::future::poll_fn(move |_| {
+                    let _held = &guard;
+                    if std::mem::take(&mut first) {
+                        flag.store(true, Ordering::SeqCst);
+                        // Blocks the worker past both shutdown graces.
+                        let _ = released.recv_timeout(Duration::from_secs(60));
+                    }
+                    std::task::Poll::Pending
+                })
+            });
+            t.start().unwrap();
+            let ran = || running.load(Ordering::SeqCst);
+            assert!(
+                support::wait_until(LIMIT, ran).await,
+                "the thread never ran"
+            );
+            t
+        })
+    };
+    drop(rt); // gives up on the thread, then on its worker
+    release.send(()).unwrap();
+    let t0 = Instant::now();
+    while drops.load(Ordering::SeqCst) == 0 {
+        assert!(
+            t0.elapsed() < LIMIT,
+            "the task woken after the final drain was never dropped"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    let t0 = Instant::now();
+    while thread.is_alive() {
+        assert!(t0.elapsed() < LIMIT, "the thread never stopped");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }

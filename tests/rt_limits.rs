@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use greenthread::{Event, Mode, Runtime, Thread, ThreadError, MAX_WORKERS};
+use greenthread::{Event, Mode, Runtime, Thread, ThreadError, TraceEvent, MAX_WORKERS};
 
 /// Builds `b`, expecting `InvalidInput` at once (no per-worker work first).
 fn expect_too_many(b: greenthread::Builder, what: &str) {
@@ -135,6 +135,12 @@ fn os_thread_limit_child() {
         .map(|v| v.parse().unwrap());
     // Small stacks: only their mappings matter here.
     greenthread::stack_size(Some(64 * 1024)).unwrap();
+    // Every thread's trace events (the hooks are this child's own).
+    let events: Arc<Mutex<Vec<(Thread, TraceEvent)>>> = Arc::default();
+    let ev = events.clone();
+    greenthread::settrace(Arc::new(move |t, e| {
+        ev.lock().unwrap().push((t.clone(), e))
+    }));
     let rt = Runtime::builder().mode(Mode::OsThreads).build().unwrap();
     rt.block_on(async move {
         let go = Arc::new(Event::new());
@@ -161,6 +167,25 @@ fn os_thread_limit_child() {
                 }
             }
         };
+        // The refused thread is back in its initial state, as in Python.
+        let refused = {
+            let ran = Arc::new(Event::new());
+            let r = ran.clone();
+            let t = Thread::builder().daemon(true).build(move || async move {
+                r.set();
+            });
+            assert_eq!(t.start(), Err(ThreadError::StartFailed));
+            (t, ran)
+        };
+        let (t, ran) = &refused;
+        assert_eq!(t.join().await, Err(ThreadError::NotStarted));
+        assert_eq!(t.ident(), None, "a refused thread has no ident");
+        assert!(format!("{t}").contains("initial"), "{t}");
+        assert!(t.set_daemon(true).is_ok(), "still settable before a start");
+        assert!(
+            !events.lock().unwrap().iter().any(|(x, _)| x == t),
+            "a thread that never started reported trace events"
+        );
         let n = started.len();
         assert_eq!(err, ThreadError::StartFailed);
         assert_eq!(err.to_string(), "can't start new thread");
@@ -177,6 +202,29 @@ fn os_thread_limit_child() {
         for t in &started {
             t.join().await.unwrap();
         }
+        // A refused thread may be started again, once a slot is free
+        // (CPython sets `_started` only on success).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while let Err(e) = t.start() {
+            assert_eq!(e, ThreadError::StartFailed);
+            assert!(
+                Instant::now() < deadline,
+                "no slot came back after the joins"
+            );
+            greenthread::sleep(Duration::from_millis(10)).await;
+        }
+        t.join().await.unwrap();
+        assert!(ran.is_set(), "the restarted thread ran its target");
+        assert_eq!(t.start(), Err(ThreadError::AlreadyStarted));
+        let seen: Vec<TraceEvent> = events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(x, _)| x == t)
+            .map(|(_, e)| *e)
+            .collect();
+        assert_eq!(seen.first(), Some(&TraceEvent::Start), "{seen:?}");
+        assert_eq!(seen.last(), Some(&TraceEvent::Exit), "{seen:?}");
         // The slots come back as the OS threads exit.
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

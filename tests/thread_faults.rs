@@ -18,13 +18,12 @@ mod support;
 
 use std::any::Any;
 use std::panic::panic_any;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use greenthread::{sleep, spawn, yield_now, Local, Thread, TraceEvent};
-use support::{serial, wait_until, KINDS};
+use support::{in_child, poll_pending, serial, wait_until, KINDS};
 
 /// A panic payload whose `Drop` panics.
 struct Bomb;
@@ -177,59 +176,6 @@ where
         Ok(true) => {}
         Ok(false) => panic!("{what} ({kind}): the body failed (see its panic above)"),
         Err(_) => panic!("{what} ({kind}): still running after 60 s (a hang)"),
-    }
-}
-
-/// Runs the `#[ignore]`d test `name` in a child process `runs` times; each
-/// run must exit successfully (an abort is a failure, not a dead suite),
-/// within 120 s.
-fn in_child(name: &str, runs: usize) {
-    let exe = std::env::current_exe().expect("the test binary");
-    for run in 0..runs {
-        let out = std::env::temp_dir().join(format!(
-            "greenthread-faults-{}-{name}-{run}.log",
-            std::process::id()
-        ));
-        let file = std::fs::File::create(&out).expect("a log file");
-        let mut child = Command::new(&exe)
-            .args([
-                "--exact",
-                name,
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .expect("the child test process starts");
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{name} (run {run}): child still running after 120 s");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let log = std::fs::read_to_string(&out).unwrap_or_default();
-        let _ = std::fs::remove_file(&out);
-        let tail: String = {
-            let lines: Vec<&str> = log.lines().collect();
-            lines[lines.len().saturating_sub(40)..].join("\n")
-        };
-        assert!(
-            status.success(),
-            "{name} (run {run}): the child process failed ({status}); its output ends:\n{tail}"
-        );
-        assert!(
-            log.contains("1 passed"),
-            "{name} (run {run}): the child did not run the test; its output ends:\n{tail}"
-        );
     }
 }
 
@@ -599,4 +545,93 @@ fn trace_and_profile_hooks_panic() {
     let quiet = Arc::new(|_: &Thread, _: TraceEvent| {});
     greenthread::settrace(quiet.clone());
     greenthread::setprofile(quiet);
+}
+
+// ---------------------------------------------------------------------
+// Panicking wakers of the threads' awaiters.
+// ---------------------------------------------------------------------
+
+/// A `spawn` handle polled by hand with a waker that panics: async-task
+/// wakes a task's awaiter under an abort guard, so the end of the task
+/// aborted the process. It must be ignored instead, and the handle still
+/// give the output.
+#[test]
+#[ignore = "run in a child process by join_handle_waker_panics"]
+fn child_join_handle_waker_panics() {
+    for kind in KINDS {
+        bounded(kind, "a JoinHandle's panicking waker", || async {
+            let go = Arc::new(greenthread::Event::new());
+            let (bad_count, bad) = support::panicking_waker();
+            let mut handles = Vec::new();
+            for i in 0..5 {
+                let g = go.clone();
+                let mut h = spawn(async move {
+                    g.wait().await;
+                    i
+                });
+                poll_pending(&mut h, &bad);
+                handles.push(h);
+            }
+            go.set();
+            let finished = || handles.iter().all(|h| h.is_finished());
+            assert!(wait_until(Duration::from_secs(30), finished).await);
+            let woken = || bad_count.0.load(Ordering::SeqCst) == 5;
+            assert!(wait_until(Duration::from_secs(30), woken).await);
+            for (i, h) in handles.into_iter().enumerate() {
+                assert_eq!(h.await.unwrap(), i);
+            }
+            assert_healthy().await;
+        });
+    }
+}
+
+#[test]
+fn join_handle_waker_panics() {
+    in_child("child_join_handle_waker_panics", 3);
+}
+
+/// A `Thread::join()` future polled by hand with a waker that panics,
+/// ahead of another joiner: the thread still ends, the other joiner is
+/// woken and later joins work.
+#[test]
+#[ignore = "run in a child process by join_waker_panics"]
+fn child_join_waker_panics() {
+    for kind in KINDS {
+        bounded(kind, "a join()'s panicking waker", || async {
+            let go = Arc::new(greenthread::Event::new());
+            let g = go.clone();
+            let t = Thread::new(move || async move {
+                g.wait().await;
+            });
+            t.start().unwrap();
+            let support::TwoWaiters {
+                bad: bad_count,
+                good: good_count,
+                first,
+                second,
+            } = support::two_waiters(|| t.join());
+            go.set();
+            let woken = || good_count.0.load(Ordering::SeqCst) >= 1;
+            assert!(
+                wait_until(Duration::from_secs(30), woken).await,
+                "the joiner behind a panicking waker was never woken"
+            );
+            assert_eq!(bad_count.0.load(Ordering::SeqCst), 1);
+            assert!(!t.is_alive());
+            first.await.unwrap();
+            second.await.unwrap();
+            // The thread's event still works: a fresh thread joined twice.
+            let t = Thread::new(|| async { sleep(Duration::from_millis(5)).await });
+            t.start().unwrap();
+            let (a, b) = (t.join(), t.join());
+            a.await.unwrap();
+            b.await.unwrap();
+            assert_healthy().await;
+        });
+    }
+}
+
+#[test]
+fn join_waker_panics() {
+    in_child("child_join_waker_panics", 3);
 }

@@ -32,6 +32,8 @@ mod park;
 mod runtime;
 mod thread;
 pub mod time;
+#[doc(hidden)]
+pub mod waker;
 
 pub use gil::checkpoint;
 pub use park::block_on;

@@ -145,38 +145,29 @@ fn os_name(name: String) -> String {
 /// # Errors
 ///
 /// `WouldBlock` if the limit on live OS threads is reached; the OS's error
-/// if it refuses the thread. `fut` is dropped then, never polled.
-pub(crate) fn spawn<F>(thread: &Thread, fut: F) -> io::Result<Task<F::Output>>
+/// if it refuses the thread. `fut` is handed back then, never polled (the
+/// OS thread is made before the task, which it then waits for).
+pub(crate) fn spawn<F>(thread: &Thread, fut: F) -> Result<Task<F::Output>, (io::Error, F)>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let live = LiveSlot::take()?;
+    let live = match LiveSlot::take() {
+        Ok(live) => live,
+        Err(e) => return Err((e, fut)),
+    };
     let slot = Arc::new(Slot::default());
-    let guard = DoneOnDrop(slot.clone());
-    let fut = async move {
-        let _guard = guard;
-        fut.await
-    };
-    let s = slot.clone();
-    let schedule = move |r: Runnable| {
-        *s.runnable.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-        if let Some(t) = s.thread.get() {
-            t.unpark();
-        }
-    };
-    let (runnable, task) = async_task::spawn(fut, schedule);
     let mut builder = std::thread::Builder::new().name(os_name(thread.name()));
     match stack_size(None) {
         Ok(0) | Err(_) => {}
         Ok(n) => builder = builder.stack_size(n),
     }
-    // If the spawn fails, std drops this closure, and with it the slot and
-    // the runnable (which drops `fut`).
-    builder.spawn(move || {
+    let s = slot.clone();
+    let spawned = builder.spawn(move || {
         let _live = live;
+        let slot = s;
         let _ = slot.thread.set(std::thread::current());
-        let mut next = Some(runnable);
+        let mut next: Option<Runnable> = None;
         loop {
             if let Some(r) = next.take() {
                 r.run();
@@ -193,6 +184,26 @@ where
                 std::thread::park();
             }
         }
-    })?;
+    });
+    let os_thread = match spawned {
+        Ok(handle) => handle.thread().clone(),
+        Err(e) => return Err((e, fut)),
+    };
+    // The OS thread parks until its first runnable arrives (`schedule`
+    // unparks it).
+    let _ = slot.thread.set(os_thread);
+    let guard = DoneOnDrop(slot.clone());
+    let fut = async move {
+        let _guard = guard;
+        fut.await
+    };
+    let schedule = move |r: Runnable| {
+        *slot.runnable.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+        if let Some(t) = slot.thread.get() {
+            t.unpark();
+        }
+    };
+    let (runnable, task) = async_task::spawn(fut, schedule);
+    runnable.schedule();
     Ok(task)
 }

@@ -534,6 +534,9 @@ pub(crate) struct RtInner {
     is_global: bool,
 }
 
+/// The task of a launched thread: its target's output, or how it ended.
+pub(crate) type ThreadTaskHandle<T> = async_task::Task<Result<T, Ended>>;
+
 impl RtInner {
     fn new(
         mode: Mode,
@@ -574,33 +577,55 @@ impl RtInner {
     }
 
     /// Registers `thread` as started and schedules `fut` as its body.
+    ///
+    /// # Errors
+    ///
+    /// `ShuttingDown`, or `StartFailed` if no worker or OS thread could be
+    /// had. `fut` is handed back then (always `Some`), never polled, and `thread` is as it
+    /// was before (`INITIAL`, no ident, unregistered, no hooks): a refused
+    /// start leaves the thread startable, as in Python, and reports no
+    /// trace event.
     pub(crate) fn launch<F>(
         self: &Arc<Self>,
         thread: &Thread,
         fut: F,
         report: bool,
-    ) -> Result<async_task::Task<Result<F::Output, Ended>>, ThreadError>
+    ) -> Result<ThreadTaskHandle<F::Output>, (ThreadError, Option<F>)>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let inner = &thread.inner;
+        let undo = || {
+            inner.ident.store(0, Ordering::Relaxed);
+            inner.state.store(INITIAL, Ordering::Release);
+        };
+        // Green mode: the workers first, so a refusal needs no undoing.
+        let exec = match self.mode {
+            Mode::Green => match self.executor() {
+                Ok(exec) => Some(exec),
+                Err(_) => return Err((ThreadError::StartFailed, Some(fut))),
+            },
+            Mode::OsThreads => None,
+        };
         inner.ident.store(thread::next_ident(), Ordering::Relaxed);
         inner.state.store(STARTED, Ordering::Release);
         if !self.registry.insert_if_open(thread) {
-            inner.ident.store(0, Ordering::Relaxed);
-            inner.state.store(INITIAL, Ordering::Release);
-            return Err(ThreadError::ShuttingDown);
+            undo();
+            return Err((ThreadError::ShuttingDown, Some(fut)));
         }
         hooks_install(thread);
         let task = ThreadTask::new(thread.clone(), self.clone(), fut, report);
-        match self.mode {
-            Mode::Green => match self.executor() {
-                Ok(exec) => Ok(exec.spawn(task)),
-                Err(_) => Err(ThreadError::StartFailed),
-            },
-            Mode::OsThreads => crate::os::spawn(thread, task).map_err(|_| ThreadError::StartFailed),
+        if let Some(exec) = exec {
+            return Ok(exec.spawn(task));
         }
+        crate::os::spawn(thread, task).map_err(|(_, task)| {
+            let fut = task.into_target();
+            thread::hooks_uninstall(thread);
+            self.registry.remove(thread);
+            undo();
+            (ThreadError::StartFailed, fut)
+        })
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {

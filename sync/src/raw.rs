@@ -61,6 +61,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use event_listener::{Event, EventListener, IntoNotification};
+use greenthread_runtime::waker::CatchWaker;
 
 use crate::loom::{AtomicUsize, Ordering};
 use crate::rt::{self, Deadline};
@@ -283,6 +284,7 @@ impl RawSemaphore {
             sem: self,
             deadline,
             listener: None,
+            waker: CatchWaker::new(),
             start: None,
             starved: false,
             attempts: 0,
@@ -347,8 +349,13 @@ pub(crate) struct Acquire<'a> {
     sem: &'a RawSemaphore,
     /// When to give up.
     deadline: Deadline,
-    /// Registered with `sem.event` while waiting.
+    /// Registered with `sem.event` (or `sem.starved_event`, while starved)
+    /// while waiting.
     listener: Option<EventListener>,
+    /// The waker the listener holds: `release` wakes it inside
+    /// event_listener's lock, so a user's waker is wrapped to catch its
+    /// panic (SPEC §10.27).
+    waker: CatchWaker,
     /// When the slow path began (for starvation).
     start: Option<Instant>,
     /// Whether this waiter is counted in the starved count.
@@ -455,7 +462,11 @@ impl Acquire<'_> {
                     }
                 }
                 Some(listener) => {
-                    if Pin::new(listener).poll(cx).is_pending() {
+                    if self
+                        .waker
+                        .poll(cx, |cx| Pin::new(listener).poll(cx))
+                        .is_pending()
+                    {
                         if self.deadline.poll_expired(cx) {
                             self.abandon();
                             self.done = true;

@@ -278,7 +278,7 @@ fn is_waiting(slots: &[Slot], t: Ticket) -> bool {
 /// waiter (whose executor failed), never the ones after it.
 pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
     for w in wakers {
-        let _ = catch_unwind(AssertUnwindSafe(|| w.wake()));
+        greenthread_runtime::waker::wake_caught(w);
     }
 }
 

@@ -135,3 +135,126 @@ pub(crate) fn counting_waker() -> (std::sync::Arc<Counting>, std::task::Waker) {
 
 /// Compile-time check that a value is `Send`.
 pub(crate) fn assert_send<T: Send>(_: &T) {}
+
+/// A waker that panics when woken (or woken by reference), counting the
+/// attempts first: a user waker run by the runtime (SPEC §10.27).
+#[derive(Default)]
+pub(crate) struct Panicking(pub(crate) std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for Panicking {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        panic!("waker panics on purpose");
+    }
+}
+
+/// A [`Panicking`] waker and its counter.
+pub(crate) fn panicking_waker() -> (std::sync::Arc<Panicking>, std::task::Waker) {
+    let c = std::sync::Arc::new(Panicking::default());
+    (c.clone(), std::task::Waker::from(c))
+}
+
+/// Runs the `#[ignore]`d test `name` in a child process `runs` times; each
+/// run must exit successfully (an abort is a failure, not a dead suite),
+/// within 120 s.
+pub(crate) fn in_child(name: &str, runs: usize) {
+    let exe = std::env::current_exe().expect("the test binary");
+    for run in 0..runs {
+        let out = std::env::temp_dir().join(format!(
+            "greenthread-faults-{}-{name}-{run}.log",
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&out).expect("a log file");
+        let mut child = std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                name,
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .stdin(std::process::Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .expect("the child test process starts");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{name} (run {run}): child still running after 120 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let log = std::fs::read_to_string(&out).unwrap_or_default();
+        let _ = std::fs::remove_file(&out);
+        let tail: String = {
+            let lines: Vec<&str> = log.lines().collect();
+            lines[lines.len().saturating_sub(40)..].join("\n")
+        };
+        assert!(
+            status.success(),
+            "{name} (run {run}): the child process failed ({status}); its output ends:\n{tail}"
+        );
+        assert!(
+            log.contains("1 passed"),
+            "{name} (run {run}): the child did not run the test; its output ends:\n{tail}"
+        );
+    }
+}
+
+/// Polls `fut` once by hand with `waker`; it must be pending.
+pub(crate) fn poll_pending<F: Future + Unpin>(fut: &mut F, waker: &std::task::Waker) {
+    let mut cx = std::task::Context::from_waker(waker);
+    assert!(
+        std::pin::Pin::new(fut).poll(&mut cx).is_pending(),
+        "the wait must be pending"
+    );
+}
+
+/// Polls `fut` once by hand with a no-op waker; it must be ready.
+pub(crate) fn poll_ready<F: Future + Unpin>(fut: &mut F) -> F::Output {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::Pin::new(fut).poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("the wait must be ready"),
+    }
+}
+
+/// Two waits, polled by hand once each: the first with a panicking
+/// waker, the second, behind it, with a counting one.
+pub(crate) struct TwoWaiters<F> {
+    /// The first one's waker.
+    pub(crate) bad: std::sync::Arc<Panicking>,
+    /// The second one's waker.
+    pub(crate) good: std::sync::Arc<Counting>,
+    /// The first wait.
+    pub(crate) first: std::pin::Pin<Box<F>>,
+    /// The second wait.
+    pub(crate) second: std::pin::Pin<Box<F>>,
+}
+
+/// Makes two waits with `make` and polls them (both must be pending); see
+/// [`TwoWaiters`].
+pub(crate) fn two_waiters<F: Future>(mut make: impl FnMut() -> F) -> TwoWaiters<F> {
+    let (bad, bad_waker) = panicking_waker();
+    let (good, good_waker) = counting_waker();
+    let mut first = Box::pin(make());
+    poll_pending(&mut first, &bad_waker);
+    let mut second = Box::pin(make());
+    poll_pending(&mut second, &good_waker);
+    TwoWaiters {
+        bad,
+        good,
+        first,
+        second,
+    }
+}

@@ -81,7 +81,9 @@
 //! worker; each drops its LIFO task and exits. Dropping the executor joins
 //! the workers, then drops whatever runnables remain in the queues, which
 //! drops their futures (their destructors run), repeating until no drop
-//! schedules anything else.
+//! schedules anything else. A task scheduled after that final drain (a
+//! stuck worker's poll returning at last, a waker kept past the runtime)
+//! is dropped by a reaper thread, each drop caught (`Shared::reap`).
 
 mod idle;
 mod monitor;
@@ -100,6 +102,9 @@ use idle::Idle;
 use monitor::{Monitor, RunCounter};
 use queue::{steal_half, LocalQueue};
 
+// Drops a runnable (its future's destructors run), swallowing a panic of
+// theirs, which nobody could receive, and one of that panic's payload.
+use crate::thread::task::drop_caught;
 use crate::time::driver;
 
 /// Capacity of each worker's local run queue. 256 (tokio's figure) holds a
@@ -156,6 +161,11 @@ pub(crate) struct Shared {
     idle: Idle,
     /// Set once at shutdown.
     shutdown: AtomicBool,
+    /// Set once the final drain of shutdown is done: a task scheduled later
+    /// is dropped by a reaper thread ([`Shared::reap`]).
+    drained: AtomicBool,
+    /// A reaper thread is running.
+    reaping: AtomicBool,
 }
 
 impl std::fmt::Debug for Shared {
@@ -313,6 +323,8 @@ impl Executor {
             monitor: stall_handoff.then(Monitor::default),
             idle: Idle::new(total),
             shutdown: AtomicBool::new(false),
+            drained: AtomicBool::new(false),
+            reaping: AtomicBool::new(false),
         });
         let exec = Executor {
             shared,
@@ -388,15 +400,26 @@ impl Executor {
                 let _ = t.join();
             }
         }
-        // Dropping a runnable drops its future, whose destructor may wake
-        // (schedule) other tasks: drain until nothing is left.
+        self.shared.drain();
+        // A task scheduled from now on is reaped; one scheduled while the
+        // flag was going up is in the queues for this last drain.
+        self.shared.drained.store(true, Ordering::SeqCst);
+        self.shared.drain();
+    }
+}
+
+impl Shared {
+    /// Drops every queued task. Dropping a runnable drops its future, whose
+    /// destructor may wake (schedule) other tasks: drains until nothing is
+    /// left.
+    fn drain(&self) {
         loop {
             let mut any = false;
-            while let Ok(r) = self.shared.injector.pop() {
+            while let Ok(r) = self.injector.pop() {
                 drop_caught(r);
                 any = true;
             }
-            for q in self.shared.locals.iter() {
+            for q in self.locals.iter() {
                 // Not the owner: a worker abandoned in a stuck task may
                 // still push.
                 while let Some(r) = q.steal_one() {
@@ -411,12 +434,6 @@ impl Executor {
     }
 }
 
-/// Drops `value` (a runnable: its future's destructors run), swallowing a
-/// panic of theirs, which nobody could receive.
-fn drop_caught<T>(value: T) {
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
-}
-
 impl Drop for Executor {
     fn drop(&mut self) {
         self.shutdown_with_grace(std::time::Duration::from_secs(2));
@@ -427,8 +444,13 @@ impl Shared {
     /// The schedule function of every task.
     fn schedule(self: &Arc<Self>, runnable: Runnable, yielded: bool) {
         if self.shutdown.load(Ordering::Relaxed) {
-            // Queued for the final drain (or dropped now if that has passed).
+            // Queued for the final drain, or for a reaper if that has
+            // passed (SeqCst: either the drain sees the push or this sees
+            // the flag).
             let _ = self.injector.push(runnable);
+            if self.drained.load(Ordering::SeqCst) {
+                self.reap();
+            }
             return;
         }
         let ptr = WORKER.with(|w| w.get());
@@ -462,6 +484,35 @@ impl Shared {
                 let _ = self.injector.push(runnable);
                 self.idle.notify_one();
             }
+        }
+    }
+
+    /// Drops the tasks scheduled after the final drain (a task a stuck
+    /// worker's poll rescheduled when it finally returned, one woken by a
+    /// waker kept past the runtime), on a thread of its own: its
+    /// destructors (the thread's ending steps, user `Drop`s) must run,
+    /// each caught, or the thread never stops — but not inside whatever
+    /// called the waker, which may hold a lock they need. If no thread can
+    /// be had, the tasks stay queued (a leak, rather than a deadlock).
+    #[cold]
+    fn reap(self: &Arc<Self>) {
+        if self.reaping.swap(true, Ordering::SeqCst) {
+            return; // the running reaper looks once more before it ends
+        }
+        let shared = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("{}-reaper", self.name))
+            .spawn(move || loop {
+                while let Ok(r) = shared.injector.pop() {
+                    drop_caught(r);
+                }
+                shared.reaping.store(false, Ordering::SeqCst);
+                if shared.injector.is_empty() || shared.reaping.swap(true, Ordering::SeqCst) {
+                    break;
+                }
+            });
+        if spawned.is_err() {
+            self.reaping.store(false, Ordering::SeqCst);
         }
     }
 

@@ -269,8 +269,14 @@ impl ThreadingTcpServer {
         fut: impl Future<Output = T>,
     ) -> Option<T> {
         let mut fut = pin!(fut);
+        // `shutdown()` notifies the listener inside event_listener's lock:
+        // a user's waker is wrapped to catch its panic (SPEC §10.27).
+        let mut catch = crate::waker::CatchWaker::new();
         poll_fn(|cx| {
-            if std::pin::Pin::new(&mut *shutdown).poll(cx).is_ready() {
+            if catch
+                .poll(cx, |cx| std::pin::Pin::new(&mut *shutdown).poll(cx))
+                .is_ready()
+            {
                 return Poll::Ready(None);
             }
             fut.as_mut().poll(cx).map(Some)

@@ -203,6 +203,13 @@ pub(crate) fn install_at_start(thread: &Thread) {
     }
 }
 
+/// Undoes [`install_at_start`] for a thread whose start was refused.
+pub(crate) fn uninstall(thread: &Thread) {
+    if let Some(extra) = thread.inner.parts().extra.as_mut() {
+        extra.hooks = None;
+    }
+}
+
 /// Reports `event` to the thread's hooks, if it has any.
 #[inline]
 pub(crate) fn trace(thread: &Thread, event: TraceEvent) {

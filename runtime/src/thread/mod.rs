@@ -38,7 +38,9 @@ pub use hooks::{
     excepthook, getprofile, gettrace, set_excepthook, setprofile, setprofile_all_threads, settrace,
     settrace_all_threads, ExceptHook, ExceptHookArgs, TraceEvent, TraceHook,
 };
-pub(crate) use hooks::{install_at_start as hooks_install, install_panic_hook, Hooks};
+pub(crate) use hooks::{
+    install_at_start as hooks_install, install_panic_hook, uninstall as hooks_uninstall, Hooks,
+};
 pub(crate) use local::teardown as teardown_locals;
 pub use local::Local;
 pub(crate) use spawn::spawn_on;
@@ -102,11 +104,15 @@ pub(crate) type Body = Box<dyn Launch>;
 /// Starts a [`Body`] on a runtime.
 pub(crate) trait Launch: Send {
     /// Launches the body as `thread`'s target on `rt`.
+    ///
+    /// # Errors
+    ///
+    /// As `RtInner::launch`; the body is handed back then, never run.
     fn launch(
         self: Box<Self>,
         rt: &Arc<runtime::RtInner>,
         thread: &Thread,
-    ) -> Result<(), ThreadError>;
+    ) -> Result<(), (ThreadError, Option<Body>)>;
 }
 
 /// A future as a [`Body`]: for a `Thread`, an `async` block that calls
@@ -119,13 +125,18 @@ impl<F: Future<Output = ()> + Send + 'static> Launch for BodyFuture<F> {
         self: Box<Self>,
         rt: &Arc<runtime::RtInner>,
         thread: &Thread,
-    ) -> Result<(), ThreadError> {
+    ) -> Result<(), (ThreadError, Option<Body>)> {
         // A `start_new_thread` thread's panic is not the excepthook's
         // (Python hands it to `sys.unraisablehook`; the panic hook prints
         // it), SPEC §10.20.
         let report = thread.inner.kind != Kind::Raw;
-        rt.launch(thread, self.0, report)
-            .map(async_task::Task::detach)
+        match rt.launch(thread, self.0, report) {
+            Ok(task) => {
+                task.detach();
+                Ok(())
+            }
+            Err((e, body)) => Err((e, body.map(|b| Box::new(BodyFuture(b)) as Body))),
+        }
     }
 }
 
@@ -504,7 +515,11 @@ impl Thread {
     /// - [`ThreadError::ShuttingDown`] if the runtime's `run`/`block_on` has
     ///   returned; the target never runs.
     /// - [`ThreadError::StartFailed`] if the OS refused a thread (OS-thread
-    ///   mode).
+    ///   mode), or Green mode's workers could not start.
+    ///
+    /// After an error the thread is as it was: not alive, without an
+    /// ident, `join()` fails with [`ThreadError::NotStarted`], no trace
+    /// event is reported, and `start()` may be called again (as in Python).
     pub fn start(&self) -> Result<(), ThreadError> {
         context::with_runtime_or_global(|current| match &self.inner.home {
             // Started from its home runtime (the usual case): borrowed, no
@@ -521,7 +536,15 @@ impl Thread {
         if rt.is_shutting_down() {
             return Err(ThreadError::ShuttingDown);
         }
-        self.take_target()?.launch(rt, self)
+        self.take_target()?.launch(rt, self).map_err(|(e, body)| {
+            // Refused: the thread is as before `start()`, target included,
+            // so it may be started again (CPython sets `_started` only once
+            // `_start_new_thread` succeeded).
+            if let Some(body) = body {
+                self.inner.parts().slot = Slot::Target(body);
+            }
+            e
+        })
     }
 
     /// Takes the target for `start()`.

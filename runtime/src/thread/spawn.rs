@@ -9,6 +9,7 @@ use super::error::JoinError;
 use super::task::{drop_caught, Ended};
 use super::{Kind, Thread, ThreadBuilder};
 use crate::context;
+use crate::waker::CatchWaker;
 
 /// Starts `future` as a new thread (visible in [`enumerate`](crate::enumerate),
 /// named `Thread-N`, daemon flag inherited) and returns a handle to its
@@ -57,11 +58,19 @@ where
 {
     // The output travels in a `Caught`: if the handle was dropped, async-task
     // drops it under an abort guard, where a panicking `Drop` must not reach.
-    let task = rt
-        .launch(&thread, Catching(future), false)
-        .ok()
-        .map(async_task::Task::fallible);
-    JoinHandle { thread, task }
+    // A refused start hands the future back: dropped safely here.
+    let task = match rt.launch(&thread, Catching(future), false) {
+        Ok(task) => Some(task.fallible()),
+        Err((_, future)) => {
+            drop_caught(future);
+            None
+        }
+    };
+    JoinHandle {
+        thread,
+        task,
+        waker: CatchWaker::new(),
+    }
 }
 
 /// A `spawn` future whose output is wrapped in [`Caught`]. (Not an `async`
@@ -96,6 +105,10 @@ impl<T> Drop for Caught<T> {
 /// A handle to a thread started by [`spawn`]: awaiting it gives the
 /// thread's output.
 ///
+/// A handle polled by hand with a waker that panics when woken is safe:
+/// the panic is caught where the thread's end wakes it (and ignored, once
+/// the panic hook has printed it), SPEC §10.27.
+///
 /// # Cancel safety
 ///
 /// Awaiting is cancel safe: dropping the handle (or a pending await of it)
@@ -104,6 +117,9 @@ pub struct JoinHandle<T> {
     thread: Thread,
     /// `None` if the thread could not start.
     task: Option<async_task::FallibleTask<Result<Caught<T>, Ended>>>,
+    /// The awaiter's waker as the task stores it: async-task wakes it under
+    /// an abort guard, so a user's waker is wrapped to catch its panic.
+    waker: CatchWaker,
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
@@ -130,10 +146,11 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some(task) = self.task.as_mut() else {
+        let this = &mut *self;
+        let Some(task) = this.task.as_mut() else {
             return Poll::Ready(Err(JoinError::cancelled()));
         };
-        let out = match Pin::new(task).poll(cx) {
+        let out = match this.waker.poll(cx, |cx| Pin::new(task).poll(cx)) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Some(out)) => out,
             Poll::Ready(None) => Err(Ended::Cancelled),

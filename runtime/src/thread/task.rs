@@ -174,6 +174,15 @@ impl<F: Future> ThreadTask<F> {
 }
 
 impl<F> ThreadTask<F> {
+    /// The target of a task never polled (its start was refused), taken
+    /// back; the thread is left as it was.
+    pub(crate) fn into_target(mut self) -> Option<F> {
+        debug_assert!(self.first_poll, "the task has run");
+        // Nothing to end: the thread never started.
+        self.finished = true;
+        self.fut.take()
+    }
+
     /// Drops the target inside the thread's context, swallowing a panic of
     /// its destructor (nothing could receive it).
     fn drop_target(&mut self) {
@@ -258,7 +267,11 @@ impl<F: Future> Future for ThreadTask<F> {
             // Only panics the excepthook will report are kept quiet: a panic
             // in the main future or a `spawn` future must still be printed.
             let was_in = IN_TARGET.with(|c| c.replace(this.report));
-            let r = catch_unwind(AssertUnwindSafe(|| coop::with_budget(|| fut.poll(cx))));
+            // The task's waker never panics: the primitives the target
+            // waits on need not wrap it (`waker` module).
+            let r = catch_unwind(AssertUnwindSafe(|| {
+                crate::waker::trusting(cx.waker(), || coop::with_budget(|| fut.poll(cx)))
+            }));
             IN_TARGET.with(|c| c.set(was_in));
             r
         };

@@ -53,7 +53,6 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 use std::task::Waker;
@@ -107,14 +106,10 @@ pub(crate) fn poll_now() -> bool {
     }
 }
 
-/// Wakes `waker`, swallowing its panic: the driver runs user wakers for
-/// whoever registered them, and one that panics must neither kill the
-/// worker or driver thread turning it nor cost the other wakers of the
-/// same batch their wake-up (SPEC §10.27). Python likewise reports and
-/// ignores an exception it cannot deliver; the panic hook has printed it.
-pub(crate) fn wake_caught(waker: Waker) {
-    let _ = catch_unwind(AssertUnwindSafe(move || waker.wake()));
-}
+/// The driver runs user wakers for whoever registered them: one that
+/// panics must neither kill the worker or driver thread turning it nor cost
+/// the other wakers of the same batch their wake-up (SPEC §10.27).
+pub(crate) use crate::waker::wake_caught;
 
 /// The poll and the buffers of a turn: whoever holds it turns the driver.
 struct Poller {

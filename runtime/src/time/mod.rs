@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 
 use driver::driver;
 
+use crate::waker::CatchWaker;
+
 /// The largest timeout accepted, as Python's `threading.TIMEOUT_MAX` on
 /// Linux (`PY_TIMEOUT_MAX`: about 292 years). Larger durations are clamped
 /// to it, and `Duration::MAX` never panics.
@@ -245,6 +247,10 @@ impl<F: Future> Future for Timeout<F> {
 /// arrives together with the deadline wins. The waiting core of every timed
 /// wait on an `event_listener` listener, here and in greenthread-sync.
 ///
+/// The listener gets the waker wrapped in a [`CatchWaker`] (unless it is
+/// the runtime's own): `event_listener` wakes it inside its list lock,
+/// where a panicking user waker must not unwind (SPEC §10.27).
+///
 /// Cancel safety: dropping this future leaves both in place (the caller
 /// owns them).
 #[doc(hidden)]
@@ -255,8 +261,12 @@ pub fn listen_until<'a, L>(
 where
     L: Future<Output = ()> + Unpin,
 {
+    let mut catch = CatchWaker::new();
     std::future::poll_fn(move |cx| {
-        if Pin::new(&mut *listener).poll(cx).is_ready() {
+        if catch
+            .poll(cx, |cx| Pin::new(&mut *listener).poll(cx))
+            .is_ready()
+        {
             return Poll::Ready(true);
         }
         Pin::new(&mut *sleep).poll(cx).map(|()| false)
