@@ -22,39 +22,11 @@ use greenthread::{BoundedSemaphore, Lock, RLock, Semaphore};
 use proptest::prelude::*;
 
 use prop_support::{
-    cancellable, join_all, pause, run_cases, settle, wait_kind, Cancels, Count, Pause, Wait,
-    MAX_WAITERS,
+    cancellable, common, pause, run_cases, settle, wait_kind, Common, Count, Pause, Wait, Waiters,
 };
 
 /// Cases per run and primitive and kind, unless `PROPTEST_CASES` says more.
 const CASES: u32 = 40;
-
-/// One `#[test]` per runtime kind running `$run(kind)`.
-macro_rules! per_kind {
-    ($name:ident, $run:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[test]
-            fn green_1() {
-                ($run)("green_1")
-            }
-            #[test]
-            fn green_n() {
-                ($run)("green_n")
-            }
-            #[test]
-            fn os() {
-                ($run)("os")
-            }
-            #[test]
-            fn gil() {
-                ($run)("gil")
-            }
-        }
-    };
-}
 
 // ---------------------------------------------------------------------------
 // Permits: Semaphore, BoundedSemaphore, Lock, RLock.
@@ -189,12 +161,8 @@ enum PermitOp {
     /// first failure; the units are kept. `u8::MAX` drains the supply, so
     /// that later waiters block.
     Try(u8),
-    /// Cancel waiter `i` (modulo the waiters started), no `.await`.
-    Cancel(usize),
-    /// Yield or sleep.
-    Pause(Pause),
-    /// Check the invariants now (after quiescence).
-    Settle,
+    /// Cancel, pause or settle.
+    Common(Common),
 }
 
 fn waiter() -> impl Strategy<Value = Waiter> {
@@ -223,9 +191,7 @@ fn permit_op() -> impl Strategy<Value = PermitOp> {
         3 => prop::collection::vec(prop_oneof![3 => Just(1usize), 1 => 2usize..=3], 1..=6)
             .prop_map(PermitOp::Burst),
         2 => prop_oneof![1u8..=2, Just(u8::MAX)].prop_map(PermitOp::Try),
-        1 => any::<usize>().prop_map(PermitOp::Cancel),
-        2 => pause().prop_map(PermitOp::Pause),
-        3 => Just(PermitOp::Settle),
+        6 => common().prop_map(PermitOp::Common),
     ]
 }
 
@@ -375,21 +341,12 @@ async fn permit_case<P: Permits>(init: usize, ops: Vec<PermitOp>) -> Result<(), 
     let p = P::make(init);
     let t = Arc::new(PermitTrack::default());
     let mut main = MainSide::default();
-    let mut cancels = Cancels::default();
-    let mut handles = Vec::new();
+    let mut waiters = Waiters::default();
     let mut result = Ok(());
     for op in ops {
         match op {
             PermitOp::Spawn(w) => {
-                if cancels.len() < MAX_WAITERS {
-                    let rx = cancels.add();
-                    handles.push(greenthread::spawn(permit_waiter(
-                        p.clone(),
-                        w,
-                        t.clone(),
-                        rx,
-                    )));
-                }
+                waiters.spawn(|rx| permit_waiter(p.clone(), w, t.clone(), rx));
             }
             PermitOp::Burst(ns) => {
                 for n in ns {
@@ -414,10 +371,10 @@ async fn permit_case<P: Permits>(init: usize, ops: Vec<PermitOp>) -> Result<(), 
                     }
                 }
             }
-            PermitOp::Cancel(i) => cancels.cancel(i),
-            PermitOp::Pause(d) => d.run().await,
-            PermitOp::Settle => {
-                result = settle(|| check_permits(&p, init, &main, &t)).await;
+            PermitOp::Common(c) => {
+                result = c
+                    .run(&mut waiters, || check_permits(&p, init, &main, &t))
+                    .await;
                 if result.is_err() {
                     break;
                 }
@@ -428,10 +385,7 @@ async fn permit_case<P: Permits>(init: usize, ops: Vec<PermitOp>) -> Result<(), 
         result = settle(|| check_permits(&p, init, &main, &t)).await;
     }
     // Tear down: every waiter is cancelled and must end.
-    cancels.cancel_all();
-    let joined = join_all(handles).await;
-    result?;
-    joined?;
+    waiters.finish(result).await?;
     check_permits(&p, init, &main, &t)?;
     if t.waiting.get() != 0 {
         return Err(format!("{} waiter(s) left inside acquire", t.waiting.get()));

@@ -80,6 +80,34 @@ where
     }
 }
 
+/// One `#[test]` per runtime kind running `$run(kind)`.
+#[macro_export]
+macro_rules! per_kind {
+    ($name:ident, $run:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[test]
+            fn green_1() {
+                ($run)("green_1")
+            }
+            #[test]
+            fn green_n() {
+                ($run)("green_n")
+            }
+            #[test]
+            fn os() {
+                ($run)("os")
+            }
+            #[test]
+            fn gil() {
+                ($run)("gil")
+            }
+        }
+    };
+}
+
 /// The cancel switches of a case's waiters, by index.
 #[derive(Default)]
 pub(crate) struct Cancels(Vec<Option<oneshot::Sender<()>>>);
@@ -114,6 +142,41 @@ impl Cancels {
     /// Waiters started so far.
     pub(crate) fn len(&self) -> usize {
         self.0.len()
+    }
+}
+
+/// The waiter threads of a case, with their cancel switches.
+#[derive(Default)]
+pub(crate) struct Waiters {
+    cancels: Cancels,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Waiters {
+    /// Starts `body(cancel)` as a waiter thread, unless [`MAX_WAITERS`] are
+    /// started already.
+    pub(crate) fn spawn<Fut>(&mut self, body: impl FnOnce(oneshot::Receiver<()>) -> Fut)
+    where
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        if self.cancels.len() < MAX_WAITERS {
+            let rx = self.cancels.add();
+            self.handles.push(greenthread::spawn(body(rx)));
+        }
+    }
+
+    /// Cancels waiter `i` (see [`Cancels::cancel`]).
+    pub(crate) fn cancel(&mut self, i: usize) {
+        self.cancels.cancel(i);
+    }
+
+    /// Cancels every waiter and waits (bounded) for all to end; `result`
+    /// (the case's checks so far) comes first in what is returned.
+    pub(crate) async fn finish(mut self, result: Result<(), String>) -> Result<(), String> {
+        self.cancels.cancel_all();
+        let joined = join_all(self.handles).await;
+        result?;
+        joined
     }
 }
 
@@ -236,6 +299,44 @@ impl Pause {
 pub(crate) fn pause() -> impl Strategy<Value = Pause> {
     use proptest::prelude::*;
     prop_oneof![Just(Pause::Yield), (0u8..=5).prop_map(Pause::Sleep)]
+}
+
+/// The operations every case's main thread has besides its own.
+#[derive(Debug, Clone)]
+pub(crate) enum Common {
+    /// Cancel waiter `i` (modulo the waiters started), no `.await`.
+    Cancel(usize),
+    /// Yield or sleep.
+    Pause(Pause),
+    /// Check the invariants now (after quiescence).
+    Settle,
+}
+
+impl Common {
+    /// Does it; `Settle` returns what [`settle`] found.
+    pub(crate) async fn run<K: PartialEq>(
+        self,
+        waiters: &mut Waiters,
+        check: impl FnMut() -> Result<K, String>,
+    ) -> Result<(), String> {
+        match self {
+            Common::Cancel(i) => waiters.cancel(i),
+            Common::Pause(p) => p.run().await,
+            Common::Settle => return settle(check).await,
+        }
+        Ok(())
+    }
+}
+
+/// Any [`Common`], weighted towards settles (which let waiters block
+/// before the next burst, and check).
+pub(crate) fn common() -> impl Strategy<Value = Common> {
+    use proptest::prelude::*;
+    prop_oneof![
+        1 => any::<usize>().prop_map(Common::Cancel),
+        2 => pause().prop_map(Common::Pause),
+        3 => Just(Common::Settle),
+    ]
 }
 
 /// How a waiter waits: forever, or with a short timeout (0-20 ms).
