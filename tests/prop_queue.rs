@@ -240,6 +240,15 @@ impl QTrack {
         v.lock().unwrap_or_else(|e| e.into_inner()).push(x);
     }
 
+    /// Takes back the record of `x` (by value: other threads may have
+    /// recorded theirs since).
+    fn unrecord(v: &Mutex<Vec<u32>>, x: u32) {
+        let mut v = v.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = v.iter().rposition(|&y| y == x) {
+            v.remove(i);
+        }
+    }
+
     fn len(v: &Mutex<Vec<u32>>) -> usize {
         v.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
@@ -361,10 +370,7 @@ async fn q_waiter<T: Q>(
                     Some(d) => cancellable(q.put_timeout(x, d), &mut cancel).await,
                 };
                 if r != Some(Ok(())) {
-                    let mut put = t.put.lock().unwrap_or_else(|e| e.into_inner());
-                    if let Some(i) = put.iter().rposition(|&y| y == x) {
-                        put.remove(i);
-                    }
+                    QTrack::unrecord(&t.put, x);
                 }
                 t.putting.dec();
                 match r {
@@ -424,7 +430,7 @@ async fn q_case<T: Q>(maxsize: usize, ops: Vec<QOp>) -> Result<(), String> {
                     if q.put_nowait(x).is_ok() {
                         main.mine.push(x);
                     } else {
-                        t.put.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                        QTrack::unrecord(&t.put, x);
                     }
                 }
             }
