@@ -46,7 +46,7 @@
 //!
 //! # Every public item by category
 //!
-//! - **Running:** [`run`], [`Runtime`], [`Builder`], [`Mode`], [`block_on`].
+//! - **Running:** [`run`], [`Runtime`], [`Builder`], [`MAX_WORKERS`], [`Mode`], [`block_on`].
 //! - **Threads:** [`Thread`], [`ThreadBuilder`], [`Target`], [`ThreadError`],
 //!   [`spawn`], [`JoinHandle`], [`JoinError`], [`Timer`], [`Local`], [`exit`],
 //!   [`current_thread`], [`main_thread`], [`enumerate`], [`active_count`],
@@ -71,7 +71,7 @@ pub use greenthread_runtime::{
     setprofile, setprofile_all_threads, settrace, settrace_all_threads, sleep, spawn, stack_size,
     time, timeout, yield_now, Builder, Elapsed, ExceptHook, ExceptHookArgs, JoinError, JoinHandle,
     Local, Mode, Runtime, Sleep, Target, Thread, ThreadBuilder, ThreadError, Timeout, Timer,
-    TraceEvent, TraceHook, TIMEOUT_MAX,
+    TraceEvent, TraceHook, MAX_WORKERS, TIMEOUT_MAX,
 };
 
 pub use greenthread_sync::*;

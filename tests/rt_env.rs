@@ -10,11 +10,12 @@ use std::time::Duration;
 
 use greenthread::{Mode, Runtime};
 
-const VARS: [&str; 4] = [
+const VARS: [&str; 5] = [
     "GREENTHREAD_MODE",
     "GREENTHREAD_WORKERS",
     "GREENTHREAD_GIL",
     "GREENTHREAD_SWITCH_INTERVAL_MS",
+    "GREENTHREAD_OS_THREADS_MAX",
 ];
 
 fn clear() {
@@ -26,7 +27,13 @@ fn clear() {
 fn expect_invalid(var: &str, value: &str) {
     clear();
     std::env::set_var(var, value);
+    let start = std::time::Instant::now();
     let err = Runtime::new().expect_err(&format!("{var}={value:?} must be rejected"));
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{var}={value:?} rejected only after {:?}",
+        start.elapsed()
+    );
     assert_eq!(
         err.kind(),
         io::ErrorKind::InvalidInput,
@@ -65,6 +72,9 @@ fn environment_overrides() {
         ("GREENTHREAD_WORKERS", "-1"),
         ("GREENTHREAD_WORKERS", "two"),
         ("GREENTHREAD_WORKERS", "99999999999999999999999"),
+        ("GREENTHREAD_WORKERS", "99999999"),
+        ("GREENTHREAD_OS_THREADS_MAX", "0"),
+        ("GREENTHREAD_OS_THREADS_MAX", "many"),
         ("GREENTHREAD_GIL", "2"),
         ("GREENTHREAD_GIL", "yes"),
         ("GREENTHREAD_GIL", ""),
@@ -76,6 +86,9 @@ fn environment_overrides() {
     }
 
     // Valid values apply.
+    clear();
+    std::env::set_var("GREENTHREAD_OS_THREADS_MAX", "10000");
+    drop(Runtime::new().unwrap());
     clear();
     std::env::set_var("GREENTHREAD_MODE", "os");
     let rt = Runtime::new().unwrap();

@@ -61,14 +61,19 @@ rt_test! {
         let c = Condition::new();
         assert_eq!(c.wait().await, Err(SyncError::NotHeld));
         assert_eq!(c.wait_timeout(Duration::from_millis(1)).await, Err(SyncError::NotHeld));
-        assert_eq!(c.notify(1), Err(SyncError::NotHeld));
-        assert_eq!(c.notify_all(), Err(SyncError::NotHeld));
+        assert_eq!(c.notify(1), Err(SyncError::NotifyNotHeld));
+        assert_eq!(c.notify_all(), Err(SyncError::NotifyNotHeld));
         assert_eq!(c.wait_for(|| false).await, Err(SyncError::NotHeld));
         assert_eq!(SyncError::NotHeld.to_string(), "cannot wait on un-acquired lock");
+        assert_eq!(
+            SyncError::NotifyNotHeld.to_string(),
+            "cannot notify on un-acquired lock",
+            "CPython's message for notify (SPEC 10.25)"
+        );
         // Held by another thread: still not held by us.
         let c2 = c.clone();
         greenthread::spawn(async move { c2.acquire().await }).await.unwrap();
-        assert_eq!(c.notify(1), Err(SyncError::NotHeld));
+        assert_eq!(c.notify(1), Err(SyncError::NotifyNotHeld));
     }
 }
 

@@ -273,3 +273,115 @@ fn std_threads() {
     }
     assert_eq!(s.value(), 2);
 }
+
+/// Starts `n` threads that each take `sem` twice, counting each take in
+/// `taken` (lock_tests' BaseSemaphoreTests.test_acquire_contended shape).
+fn twice_takers(sem: &Semaphore, n: usize, taken: &Arc<AtomicUsize>) -> Vec<Thread> {
+    (0..n)
+        .map(|_| {
+            let (s, t) = (sem.clone(), taken.clone());
+            let th = Thread::new(move || async move {
+                s.acquire().await;
+                t.fetch_add(1, Ordering::SeqCst);
+                s.acquire().await;
+                t.fetch_add(1, Ordering::SeqCst);
+            });
+            // Daemons: a lost wake-up fails the test instead of hanging the
+            // runtime's shutdown.
+            th.set_daemon(true).unwrap();
+            th.start().unwrap();
+            th
+        })
+        .collect()
+}
+
+rt_test! {
+    /// CPython's test_acquire_contended: seven release(1) in a row, with no
+    /// switch between them, meet ten waiters and let seven through (SPEC
+    /// 10.26). A waiter that was notified but had not run yet used to absorb
+    /// the notifications of the releases after it: 8 takes, forever.
+    async fn release_burst_wakes_as_many() {
+        let sem = Semaphore::new(7);
+        sem.acquire().await;
+        let taken = Arc::new(AtomicUsize::new(0));
+        let threads = twice_takers(&sem, 10, &taken);
+        let count = || taken.load(Ordering::SeqCst);
+        assert!(wait_until(Duration::from_secs(10), || count() >= 6).await);
+        greenthread::sleep(Duration::from_millis(10)).await;
+        assert_eq!(count(), 6, "six permits, six takes");
+        for _ in 0..7 {
+            sem.release(1);
+        }
+        let through = wait_until(Duration::from_secs(10), || count() == 13).await;
+        assert!(
+            through,
+            "7 releases let 7 waiters through: {} taken, value {}",
+            count(),
+            sem.value()
+        );
+        assert_eq!(sem.value(), 0);
+        sem.release(7);
+        for t in threads {
+            t.join().await.unwrap();
+        }
+        assert_eq!(count(), 20);
+    }
+}
+
+rt_test! {
+    /// CPython's test_multirelease: release(7) then release(6) in bursts.
+    async fn multirelease_bursts() {
+        let sem = Semaphore::new(7);
+        sem.acquire().await;
+        let taken = Arc::new(AtomicUsize::new(0));
+        let threads = twice_takers(&sem, 10, &taken);
+        let count = || taken.load(Ordering::SeqCst);
+        assert!(wait_until(Duration::from_secs(10), || count() >= 6).await);
+        sem.release(7);
+        let first = wait_until(Duration::from_secs(10), || count() == 13).await;
+        assert!(first, "release(7): {} taken, value {}", count(), sem.value());
+        sem.release(6);
+        let second = wait_until(Duration::from_secs(10), || count() == 19).await;
+        assert!(second, "release(6): {} taken, value {}", count(), sem.value());
+        sem.release(1);
+        for t in threads {
+            t.join().await.unwrap();
+        }
+        assert_eq!(count(), 20);
+    }
+}
+
+rt_test! {
+    /// A BoundedSemaphore fully taken, five waiters, five release(1) in a
+    /// row: all five get through.
+    async fn bounded_release_burst() {
+        let b = BoundedSemaphore::new(5);
+        for _ in 0..5 {
+            b.acquire().await;
+        }
+        let passed = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<Thread> = (0..5)
+            .map(|_| {
+                let (b, p) = (b.clone(), passed.clone());
+                let t = Thread::new(move || async move {
+                    b.acquire().await;
+                    p.fetch_add(1, Ordering::SeqCst);
+                });
+                t.set_daemon(true).unwrap();
+                t.start().unwrap();
+                t
+            })
+            .collect();
+        greenthread::sleep(Duration::from_millis(20)).await;
+        for _ in 0..5 {
+            b.release(1).unwrap();
+        }
+        let through =
+            wait_until(Duration::from_secs(10), || passed.load(Ordering::SeqCst) == 5).await;
+        assert!(through, "{} of 5 passed", passed.load(Ordering::SeqCst));
+        for t in threads {
+            t.join().await.unwrap();
+        }
+        assert_eq!(b.value(), 0);
+    }
+}

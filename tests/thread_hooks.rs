@@ -216,3 +216,43 @@ fn hooks_that_misbehave() {
     // Leave a quiet hook behind.
     settrace(Arc::new(|_: &Thread, _: TraceEvent| {}));
 }
+
+/// Issue 9, §10.13: a traced thread cancelled at shutdown before its first
+/// poll still reports Start first and Exit last (its target never runs).
+#[test]
+fn traced_thread_cancelled_before_first_poll() {
+    let _s = serial();
+    let (log, hook) = recorder();
+    settrace(hook);
+    let traced = Arc::new(Mutex::new(None));
+    let ran = Arc::new(AtomicBool::new(false));
+    let (tr, r) = (traced.clone(), ran.clone());
+    support::run_with("green_1", || async move {
+        // Occupies the only worker (no switch point) while main returns,
+        // so the traced thread is cancelled before the worker polls it.
+        let busy = Arc::new(AtomicBool::new(false));
+        let b = busy.clone();
+        Thread::builder()
+            .daemon(true)
+            .build(move || async move {
+                b.store(true, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_secs(1));
+            })
+            .start()
+            .unwrap();
+        assert!(wait_until(Duration::from_secs(10), || busy.load(Ordering::SeqCst)).await);
+        let t = Thread::builder()
+            .daemon(true)
+            .build(move || async move { r.store(true, Ordering::SeqCst) });
+        t.start().unwrap();
+        *tr.lock().unwrap() = Some(t);
+    });
+    let t = traced.lock().unwrap().take().unwrap();
+    assert!(!t.is_alive());
+    assert!(
+        !ran.load(Ordering::SeqCst),
+        "the target was to be cancelled before it ran"
+    );
+    assert_eq!(events_of(&log, &t), [TraceEvent::Start, TraceEvent::Exit]);
+    settrace(Arc::new(|_: &Thread, _: TraceEvent| {}));
+}

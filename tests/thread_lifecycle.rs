@@ -463,3 +463,59 @@ fn stack_size_setting() {
     assert_eq!(stack_size(Some(0)).unwrap(), big);
     assert_eq!(stack_size(None).unwrap(), 0);
 }
+
+/// Calls `start_new_thread` when dropped, recording its outcome.
+struct StartOnDrop(Arc<std::sync::Mutex<Option<Result<u64, String>>>>);
+
+impl Drop for StartOnDrop {
+    fn drop(&mut self) {
+        assert_eq!(
+            greenthread::thread::try_start_new_thread(|| async {}),
+            Err(greenthread::ThreadError::ShuttingDown)
+        );
+        let r = std::panic::catch_unwind(|| greenthread::thread::start_new_thread(|| async {}));
+        *self.0.lock().unwrap() = Some(r.map_err(|p| {
+            match p.downcast::<String>() {
+                Ok(s) => *s,
+                Err(p) => p
+                    .downcast::<&str>()
+                    .map_or_else(|_| "?".into(), |s| s.to_string()),
+            }
+        }));
+    }
+}
+
+/// Issue 9: `start_new_thread` raises (panics, as Python raises
+/// RuntimeError) when the thread cannot start, instead of returning 0, and
+/// `try_start_new_thread` returns the error: here from a daemon's
+/// destructor while its runtime shuts down.
+#[test]
+fn start_new_thread_fails_at_shutdown() {
+    for kind in support::KINDS {
+        let outcome = Arc::new(std::sync::Mutex::new(None));
+        let o = outcome.clone();
+        support::run_with(kind, || async move {
+            let started = Arc::new(AtomicBool::new(false));
+            let s = started.clone();
+            let g = StartOnDrop(o);
+            Thread::builder()
+                .daemon(true)
+                .build(move || async move {
+                    let _g = g;
+                    s.store(true, Ordering::SeqCst);
+                    sleep(Duration::from_secs(3600)).await;
+                })
+                .start()
+                .unwrap();
+            assert!(wait_until(Duration::from_secs(30), || started.load(Ordering::SeqCst)).await);
+        });
+        let r = outcome.lock().unwrap().take();
+        assert_eq!(
+            r,
+            Some(Err(
+                "can't create new thread at interpreter shutdown".to_string()
+            )),
+            "{kind}"
+        );
+    }
+}

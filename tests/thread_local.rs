@@ -193,3 +193,73 @@ fn local_is_sync() {
     fn check<T: Sync>() {}
     check::<Local<std::cell::Cell<u8>>>();
 }
+
+/// Starts a thread that calls `f`, then passes a switch point; joins it.
+async fn run_and_join(f: impl FnOnce() + Send + 'static) -> Thread {
+    let t = Thread::new(move || async move {
+        f();
+        yield_now().await;
+    });
+    t.start().unwrap();
+    t.join().await.unwrap();
+    t
+}
+
+/// Makes a `LATE` value when dropped.
+struct MakesLate(Arc<AtomicUsize>);
+
+static LATE: Local<Option<Tracked>> = Local::new(|| None);
+
+impl Drop for MakesLate {
+    fn drop(&mut self) {
+        let d = self.0.clone();
+        LATE.with(|v| *v = Some(Tracked(d)));
+    }
+}
+
+/// Makes another value of the same `Local` when dropped, forever.
+struct Again(Arc<AtomicUsize>);
+
+static AGAIN: Local<Option<Again>> = Local::new(|| None);
+
+impl Drop for Again {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        let d = self.0.clone();
+        AGAIN.with(|v| *v = Some(Again(d)));
+    }
+}
+
+rt_test! {
+    /// Issue 9: a value that a destructor creates while the thread's values
+    /// are dropped is dropped too, before join() returns — not later with
+    /// the last `Thread` handle.
+    async fn value_created_during_teardown() {
+        static FIRST: Local<Option<MakesLate>> = Local::new(|| None);
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        let t = run_and_join(move || FIRST.with(|v| *v = Some(MakesLate(d)))).await;
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "the value made during teardown outlived the thread"
+        );
+        drop(t);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    }
+}
+
+rt_test! {
+    /// A destructor that recreates its own value forever: teardown repeats
+    /// a bounded number of rounds (16), then leaks what is left (reported
+    /// on stderr); join() returns and nothing is dropped later.
+    async fn teardown_rounds_are_bounded() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        let t = run_and_join(move || AGAIN.with(|v| *v = Some(Again(d)))).await;
+        assert_eq!(drops.load(Ordering::SeqCst), 16, "rounds of teardown");
+        drop(t);
+        sleep(Duration::from_millis(10)).await;
+        assert_eq!(drops.load(Ordering::SeqCst), 16, "a value was dropped after the thread ended");
+    }
+}

@@ -8,6 +8,9 @@
 
 mod support;
 
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use greenthread::{current_thread, spawn, Mode, Runtime, Thread, Timer};
 
 use support::serial;
@@ -135,5 +138,64 @@ fn os_thread_name() {
         });
         let (name, os) = auto.await.unwrap();
         assert_eq!(os.as_deref(), Some(name.as_str()));
+    });
+}
+
+/// Issue 9: a `start_new_thread` thread consumes no `Thread-N` and is not
+/// in `enumerate()` until it calls `current_thread()`, which makes it a
+/// registered `_DummyThread` (`Dummy-N`, daemon) at that moment.
+#[test]
+fn start_new_thread_is_a_dummy_once_seen() {
+    let _s = serial();
+    green(1).block_on(async {
+        let n = auto_n(&Thread::new(|| async {}).name(), "Thread-");
+        let go = Arc::new(greenthread::Event::new());
+        let seen = Arc::new(Mutex::new(None));
+        let (g, s) = (go.clone(), seen.clone());
+        let ident = greenthread::thread::start_new_thread(move || async move {
+            let me = greenthread::get_ident();
+            let listed = || {
+                greenthread::enumerate()
+                    .iter()
+                    .any(|t| t.ident() == Some(me))
+            };
+            let before = (listed(), greenthread::active_count());
+            let _ = g.wait().await;
+            let cur = current_thread();
+            let again = current_thread();
+            *s.lock().unwrap() = Some((
+                before,
+                format!("{cur}"),
+                cur.is_daemon(),
+                cur == again,
+                listed(),
+                greenthread::active_count(),
+            ));
+        });
+        assert_eq!(
+            Thread::new(|| async {}).name(),
+            format!("Thread-{}", n + 1),
+            "start_new_thread consumed a Thread-N number"
+        );
+        go.set();
+        let start = std::time::Instant::now();
+        while seen.lock().unwrap().is_none() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the thread never ran"
+            );
+            greenthread::sleep(Duration::from_millis(2)).await;
+        }
+        let (before, shown, daemon, same, listed, count) = seen.lock().unwrap().take().unwrap();
+        assert!(!before.0, "listed in enumerate() before current_thread()");
+        assert_eq!(
+            shown,
+            format!("<_DummyThread(Dummy-{}, started daemon {ident})>", n + 2)
+        );
+        assert!(daemon);
+        assert!(same, "current_thread() is the same dummy each time");
+        assert!(listed, "not in enumerate() after current_thread()");
+        assert_eq!(count, before.1 + 1);
+        assert_eq!(Thread::new(|| async {}).name(), format!("Thread-{}", n + 3));
     });
 }

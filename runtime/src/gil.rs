@@ -30,6 +30,39 @@ use std::time::{Duration, Instant};
 use crate::context;
 use crate::coop;
 
+/// Runs `f`, a call that blocks the calling OS thread (a `block_on` inside
+/// a thread), with the calling thread's GIL released, as CPython releases
+/// it around blocking calls, so that the threads `f` waits for can run.
+/// Takes it back afterwards, waiting for it (on unwinding too: the
+/// thread's code goes on either way). Outside GIL mode, or outside a
+/// thread holding the GIL, just calls `f`.
+pub(crate) fn released_while<R>(f: impl FnOnce() -> R) -> R {
+    /// Waits for the GIL again when dropped.
+    struct Retake<'a>(&'a Gil, u64);
+    impl Drop for Retake<'_> {
+        fn drop(&mut self) {
+            let mut queued = false;
+            crate::park::drive(std::pin::pin!(poll_fn(|cx| self.0.poll_acquire(
+                self.1,
+                &mut queued,
+                cx
+            ))));
+        }
+    }
+    let Some(rt) = context::runtime() else {
+        return f();
+    };
+    let ident = context::with_thread(|t| t.map_or(0, |t| t.ident.load(Ordering::Relaxed)));
+    match &rt.gil {
+        Some(gil) if ident != 0 && gil.holds(ident) => {
+            gil.release(ident);
+            let _retake = Retake(gil, ident);
+            f()
+        }
+        _ => f(),
+    }
+}
+
 /// CPython's default switch interval (`sys.getswitchinterval()` = 0.005).
 pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
@@ -180,6 +213,11 @@ impl Gil {
         if let Some(w) = next {
             w.wake();
         }
+    }
+
+    /// Whether thread `ident` holds the GIL.
+    fn holds(&self, ident: u64) -> bool {
+        self.lock().holder == ident
     }
 
     /// Whether the holder should yield: someone has waited a full interval.

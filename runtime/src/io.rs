@@ -127,9 +127,11 @@ impl Wakers {
         }
     }
 
+    /// Wakes every one; a panicking waker does not cost the others their
+    /// wake-up (`driver::wake_caught`).
     fn wake_all(self) {
         for w in self.0.into_iter().flatten() {
-            w.wake();
+            crate::time::driver::wake_caught(w);
         }
     }
 }

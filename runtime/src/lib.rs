@@ -35,7 +35,7 @@ pub mod time;
 
 pub use gil::checkpoint;
 pub use park::block_on;
-pub use runtime::{run, Builder, Mode, Runtime};
+pub use runtime::{run, Builder, Mode, Runtime, MAX_WORKERS};
 pub use thread::{
     active_count, current_thread, enumerate, excepthook, exit, get_ident, get_native_id,
     getprofile, gettrace, main_thread, set_excepthook, setprofile, setprofile_all_threads,

@@ -1,8 +1,20 @@
 //! OS-thread mode: each thread's task gets its own OS thread, which runs the
 //! task whenever it is woken and parks otherwise.
+//!
+//! # The limit on live OS threads
+//!
+//! Near `vm.max_map_count` the OS still creates a thread (its stack fits)
+//! but std then cannot map the thread's signal stack and aborts the
+//! process. So [`spawn`] takes a slot of a process-wide count of live
+//! threads first and refuses the thread when none is left; the limit is
+//! computed once ([`init_limit`], documented at `Mode::OsThreads`). The
+//! slot is released when the thread's body returns, a moment before the OS
+//! unmaps its stacks: the margin covers threads in that window, and the
+//! stacks glibc keeps cached for reuse.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_task::{Runnable, Task};
@@ -33,13 +45,113 @@ impl Drop for DoneOnDrop {
     }
 }
 
+/// The variable that lowers the limit on live OS threads.
+pub(crate) const LIMIT_VAR: &str = "GREENTHREAD_OS_THREADS_MAX";
+
+/// Memory mappings one thread adds (measured on Linux with glibc: its stack
+/// and guard page, std's signal stack and guard page).
+const MAPS_PER_THREAD: usize = 4;
+
+/// Mappings left for the rest of the program: this fraction of
+/// `vm.max_map_count`, and at least [`MIN_MAP_MARGIN`].
+const MAP_MARGIN_DIVISOR: usize = 8;
+
+/// See [`MAP_MARGIN_DIVISOR`].
+const MIN_MAP_MARGIN: usize = 4096;
+
+/// The most live OS-thread-mode threads, once computed.
+static LIMIT: OnceLock<usize> = OnceLock::new();
+
+/// Live OS-thread-mode threads (slots taken).
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Computes the process-wide limit, once (later calls change nothing);
+/// `cap` (from [`LIMIT_VAR`]) can only lower it.
+pub(crate) fn init_limit(cap: Option<usize>) {
+    LIMIT.get_or_init(|| compute_limit(cap));
+}
+
+fn compute_limit(cap: Option<usize>) -> usize {
+    let mut limit = cap.unwrap_or(usize::MAX);
+    #[cfg(target_os = "linux")]
+    {
+        let num = |path: &str| -> Option<usize> {
+            std::fs::read_to_string(path).ok()?.trim().parse().ok()
+        };
+        if let Some(max) = num("/proc/sys/vm/max_map_count") {
+            let held = std::fs::read("/proc/self/maps")
+                .map_or(0, |m| m.iter().filter(|&&b| b == b'\n').count());
+            let margin = (max / MAP_MARGIN_DIVISOR).max(MIN_MAP_MARGIN);
+            let free = max.saturating_sub(held).saturating_sub(margin);
+            limit = limit.min(free / MAPS_PER_THREAD);
+        }
+        if let Some(n) = num("/proc/sys/kernel/threads-max") {
+            limit = limit.min(n);
+        }
+        // SAFETY: `geteuid` has no preconditions and cannot fail.
+        let root = unsafe { libc::geteuid() } == 0;
+        let mut rl = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `getrlimit` only writes the `rlimit` it is given, which
+        // lives on this stack frame for the whole call.
+        let got = !root && unsafe { libc::getrlimit(libc::RLIMIT_NPROC, &mut rl) } == 0;
+        // The kernel does not hold root to RLIMIT_NPROC.
+        if got && rl.rlim_cur != libc::RLIM_INFINITY {
+            limit = limit.min(usize::try_from(rl.rlim_cur).unwrap_or(usize::MAX));
+        }
+    }
+    limit
+}
+
+/// A slot of the live-thread count, released on drop.
+struct LiveSlot;
+
+impl LiveSlot {
+    /// Takes a slot, unless the limit is reached.
+    fn take() -> io::Result<LiveSlot> {
+        let limit = *LIMIT.get_or_init(|| compute_limit(None));
+        LIVE.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < limit).then_some(n + 1)
+        })
+        .map(|_| LiveSlot)
+        .map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!("{limit} OS threads are live, the most this process can hold"),
+            )
+        })
+    }
+}
+
+impl Drop for LiveSlot {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The name an OS thread can carry: `name` up to its first NUL.
+fn os_name(name: String) -> String {
+    match name.find('\0') {
+        Some(i) => name[..i].to_string(),
+        None => name,
+    }
+}
+
 /// Runs `fut` as `thread` on a new OS thread named after it, with the
 /// process-wide [`stack_size`].
-pub(crate) fn spawn<F>(thread: &Thread, fut: F) -> std::io::Result<Task<F::Output>>
+///
+/// # Errors
+///
+/// `WouldBlock` if the limit on live OS threads is reached; the OS's error
+/// if it refuses the thread. `fut` is dropped then, never polled.
+pub(crate) fn spawn<F>(thread: &Thread, fut: F) -> io::Result<Task<F::Output>>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    let live = LiveSlot::take()?;
     let slot = Arc::new(Slot::default());
     let guard = DoneOnDrop(slot.clone());
     let fut = async move {
@@ -54,12 +166,15 @@ where
         }
     };
     let (runnable, task) = async_task::spawn(fut, schedule);
-    let mut builder = std::thread::Builder::new().name(thread.name());
+    let mut builder = std::thread::Builder::new().name(os_name(thread.name()));
     match stack_size(None) {
         Ok(0) | Err(_) => {}
         Ok(n) => builder = builder.stack_size(n),
     }
+    // If the spawn fails, std drops this closure, and with it the slot and
+    // the runnable (which drops `fut`).
     builder.spawn(move || {
+        let _live = live;
         let _ = slot.thread.set(std::thread::current());
         let mut next = Some(runnable);
         loop {

@@ -22,6 +22,7 @@
 //!
 //! Dropping the `Runtime` then stops the workers (Green) and joins them.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::panic::resume_unwind;
@@ -46,13 +47,54 @@ pub(crate) const DAEMON_DROP_GRACE: Duration = Duration::from_secs(2);
 /// abandoning it (a worker stuck in a target that never yields).
 const WORKER_JOIN_GRACE: Duration = Duration::from_secs(2);
 
+/// The most worker threads a Green pool may have: `workers(n)` or
+/// `GREENTHREAD_WORKERS` above it make [`Builder::build`] fail with
+/// `InvalidInput` at once, before anything is allocated per worker.
+///
+/// Workers are OS threads meant to match the CPUs (the default is the
+/// available parallelism, capped at this value): each green thread runs on
+/// one of them and an idle worker looks for work at every other, so a pool
+/// far larger than the machine adds only overhead. 1024 is above the CPU
+/// count of common machines, while a pool with [stall
+/// hand-off](Builder::stall_handoff) — at most 2 × 1024 worker OS threads,
+/// each reserving its stack and a few memory mappings — stays far from the
+/// OS's limits (`vm.max_map_count`, `threads-max`) and leaves room for the
+/// program's own threads. Use OS-thread mode, or more green threads, not
+/// more workers, for more concurrency.
+pub const MAX_WORKERS: usize = 1024;
+
 /// How green threads map onto OS threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Mode {
     /// M:N: every thread is a task on a pool of worker OS threads (default).
     #[default]
     Green,
-    /// 1:1: every thread runs on its own new OS thread, named after it.
+    /// 1:1: every thread runs on its own new OS thread, named after it (up
+    /// to the first NUL of its name, which an OS thread name cannot hold;
+    /// [`Thread::name`] keeps the whole name).
+    ///
+    /// The process can hold only so many OS threads: each costs memory
+    /// mappings (its stack and signal stack, each with a guard page), and
+    /// the OS aborts a process whose new thread finds no mapping left. So
+    /// `start()` refuses, with [`ThreadError::StartFailed`] ("can't start new
+    /// thread", as Python raises), a thread beyond a process-wide limit on
+    /// live OS-thread-mode threads, computed once, when the first OS-thread
+    /// runtime is built, as the least of:
+    ///
+    /// - the mappings left under `vm.max_map_count` after the ones the
+    ///   process holds then and a margin for its later needs (an eighth of
+    ///   the maximum, at least 4096), divided by the 4 mappings a thread
+    ///   takes;
+    /// - `kernel.threads-max`, and `RLIMIT_NPROC` unless root (whom the
+    ///   kernel exempts from it);
+    /// - `GREENTHREAD_OS_THREADS_MAX=N` (N ≥ 1), if set: it lowers the limit,
+    ///   never raises it (an invalid value is an error at `build()`, as for
+    ///   the other `GREENTHREAD_*` variables).
+    ///
+    /// A thread the OS refuses anyway (no memory, another process using the
+    /// user's thread allowance) is `StartFailed` too. Threads started outside
+    /// OS-thread mode (Green workers, the program's own) are not counted:
+    /// they live in the margin.
     OsThreads,
 }
 
@@ -69,8 +111,9 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// Worker OS threads of the Green pool (default: available parallelism;
-    /// ignored in OS-thread mode). 0 is an error at `build()`.
+    /// Worker OS threads of the Green pool (default: available parallelism,
+    /// at most [`MAX_WORKERS`]; ignored in OS-thread mode). 0 and values
+    /// above [`MAX_WORKERS`] are an error at `build()`, in every mode.
     pub fn workers(mut self, n: usize) -> Builder {
         self.workers = Some(n);
         self
@@ -112,8 +155,10 @@ impl Builder {
     /// # Errors
     ///
     /// `InvalidInput` naming the variable for an invalid `GREENTHREAD_*`
-    /// value, for `workers(0)` or a zero switch interval; the OS's error if
-    /// it refuses the worker threads.
+    /// value (`GREENTHREAD_WORKERS` above [`MAX_WORKERS`] included), for
+    /// `workers(0)`, `workers(n)` above [`MAX_WORKERS`] or a zero switch
+    /// interval — all checked before any worker starts; the OS's error if it
+    /// refuses the worker threads.
     pub fn build(self) -> io::Result<Runtime> {
         let mode = match self.mode {
             Some(m) => m,
@@ -128,14 +173,18 @@ impl Builder {
         };
         let workers = match self.workers {
             Some(0) => return Err(invalid("workers must be at least 1")),
+            Some(n) if n > MAX_WORKERS => {
+                return Err(invalid(&format!(
+                    "workers({n}) is above the maximum, MAX_WORKERS = {MAX_WORKERS}"
+                )))
+            }
             Some(n) => n,
-            None => match env("GREENTHREAD_WORKERS")? {
-                None => default_workers(),
-                Some(v) => match v.parse::<usize>() {
-                    Ok(n) if n >= 1 => n,
-                    _ => return Err(bad_env("GREENTHREAD_WORKERS", &v, "a whole number ≥ 1")),
-                },
-            },
+            None => env_number(
+                "GREENTHREAD_WORKERS",
+                1..=MAX_WORKERS,
+                &format!("a whole number from 1 to {MAX_WORKERS} (MAX_WORKERS)"),
+            )?
+            .unwrap_or_else(default_workers),
         };
         let gil = match self.gil {
             Some(g) => g,
@@ -150,20 +199,18 @@ impl Builder {
                 return Err(invalid("switch interval must be strictly positive"))
             }
             Some(d) => d,
-            None => match env("GREENTHREAD_SWITCH_INTERVAL_MS")? {
-                None => gil::default_switch_interval(),
-                Some(v) => match v.parse::<u64>() {
-                    Ok(n) if n >= 1 => Duration::from_millis(n),
-                    _ => {
-                        return Err(bad_env(
-                            "GREENTHREAD_SWITCH_INTERVAL_MS",
-                            &v,
-                            "a whole number ≥ 1",
-                        ))
-                    }
-                },
-            },
+            None => env_number(
+                "GREENTHREAD_SWITCH_INTERVAL_MS",
+                1..=u64::MAX,
+                "a whole number ≥ 1",
+            )?
+            .map_or_else(gil::default_switch_interval, Duration::from_millis),
         };
+        let os_threads_max =
+            env_number(crate::os::LIMIT_VAR, 1..=usize::MAX, "a whole number ≥ 1")?;
+        if mode == Mode::OsThreads {
+            crate::os::init_limit(os_threads_max);
+        }
         let gil = gil.then(|| Gil::new(interval));
         let inner = RtInner::new(mode, workers, gil, self.stall_handoff, false);
         if mode == Mode::Green {
@@ -183,6 +230,22 @@ fn env(name: &str) -> io::Result<Option<String>> {
     }
 }
 
+/// The whole number in the variable `name`, if set: an error naming it
+/// unless it lies in `range` (described by `expected`).
+fn env_number<T: std::str::FromStr + PartialOrd>(
+    name: &str,
+    range: std::ops::RangeInclusive<T>,
+    expected: &str,
+) -> io::Result<Option<T>> {
+    let Some(v) = env(name)? else {
+        return Ok(None);
+    };
+    match v.parse::<T>() {
+        Ok(n) if range.contains(&n) => Ok(Some(n)),
+        _ => Err(bad_env(name, &v, expected)),
+    }
+}
+
 fn bad_env(name: &str, value: &str, expected: &str) -> io::Error {
     invalid(&format!("invalid {name}={value:?}: expected {expected}"))
 }
@@ -192,7 +255,7 @@ fn invalid(msg: &str) -> io::Error {
 }
 
 fn default_workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS))
 }
 
 /// A greenthread runtime: a worker pool (Green mode), a thread registry,
@@ -283,30 +346,97 @@ impl Runtime {
     /// [`exit`](crate::exit) in `main` likewise unwinds out of `block_on`.
     /// Threads started after `block_on` returns fail with
     /// [`ThreadError::ShuttingDown`].
+    ///
+    /// It may be called from a green thread of *another* runtime: as
+    /// [`block_on`](crate::block_on) there, it blocks only that thread
+    /// (SPEC §10.21).
+    ///
+    /// # Panics
+    ///
+    /// At once, before running `main`, if called from one of this same
+    /// runtime's threads (its main thread or a thread it runs, directly or
+    /// through another runtime's `block_on` called there): its shutdown
+    /// would wait for the calling thread forever (SPEC §10.22). Use
+    /// `.await` there, or [`spawn`](crate::spawn) for a new thread.
     pub fn block_on<F: Future>(&self, main: F) -> F::Output {
         let rt = &self.inner;
-        rt.main
-            .inner
-            .native_id
-            .store(crate::native_id(), Ordering::Relaxed);
-        let out = park::drive(pin!(ThreadTask::new(
-            rt.main.clone(),
-            rt.clone(),
-            main,
-            false
-        )));
-        rt.shutdown_after_main();
-        match out {
-            Ok(v) => v,
-            Err(Ended::Panicked(p)) => resume_unwind(p),
-            Err(Ended::Exited | Ended::Cancelled) => resume_unwind(Box::new(ThreadExit)),
-        }
+        let _entered = Entered::enter(rt);
+        park::blocking(|| {
+            rt.main
+                .inner
+                .native_id
+                .store(crate::native_id(), Ordering::Relaxed);
+            let out = park::drive(pin!(ThreadTask::new(
+                rt.main.clone(),
+                rt.clone(),
+                main,
+                false
+            )));
+            rt.shutdown_after_main();
+            match out {
+                Ok(v) => v,
+                Err(Ended::Panicked(p)) => resume_unwind(p.into_payload()),
+                Err(Ended::Exited | Ended::Cancelled) => resume_unwind(Box::new(ThreadExit)),
+            }
+        })
     }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.inner.shutdown_now();
+    }
+}
+
+thread_local! {
+    /// The runtimes this OS thread is inside of through the enclosing
+    /// [`Runtime::block_on`] calls: each call's own runtime and the runtime
+    /// whose thread made it. Compared by address only, never dereferenced.
+    static ENTERED: RefCell<Vec<*const RtInner>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One `Runtime::block_on` call's entries in `ENTERED`, removed on drop
+/// (unwinding too).
+struct Entered {
+    /// How many entries it pushed.
+    pushed: usize,
+}
+
+impl Entered {
+    /// Records that this OS thread enters `rt`'s `block_on`.
+    ///
+    /// # Panics
+    ///
+    /// If the calling thread is one of `rt`'s own (SPEC §10.22).
+    fn enter(rt: &Arc<RtInner>) -> Entered {
+        let me = Arc::as_ptr(rt);
+        let caller = crate::context::with_runtime(|r| r.map(|r| r as *const RtInner));
+        let nested = caller == Some(me) || ENTERED.with(|e| e.borrow().contains(&me));
+        if nested {
+            panic!(
+                "Runtime::block_on called from a thread of the same runtime; its shutdown \
+                 would wait for the calling thread forever: `.await` the future instead, \
+                 or `spawn` it"
+            );
+        }
+        ENTERED.with(|e| {
+            let mut e = e.borrow_mut();
+            e.extend(caller);
+            e.push(me);
+        });
+        Entered {
+            pushed: 1 + usize::from(caller.is_some()),
+        }
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let _ = ENTERED.try_with(|e| {
+            let mut e = e.borrow_mut();
+            let keep = e.len().saturating_sub(self.pushed);
+            e.truncate(keep);
+        });
     }
 }
 
@@ -524,8 +654,7 @@ impl RtInner {
 
     fn stop_main(&self) {
         let main = &self.main.inner;
-        let locals = main.parts().take_locals();
-        drop(locals);
+        thread::teardown_locals(&self.main);
         self.registry.remove(&self.main);
         main.mark_stopped();
     }

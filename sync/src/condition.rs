@@ -348,10 +348,10 @@ impl Condition {
     ///
     /// # Errors
     ///
-    /// [`SyncError::NotHeld`] if the caller does not hold the lock.
+    /// [`SyncError::NotifyNotHeld`] if the caller does not hold the lock.
     pub fn notify(&self, n: usize) -> Result<(), SyncError> {
         if !self.is_held() {
-            return Err(SyncError::NotHeld);
+            return Err(SyncError::NotifyNotHeld);
         }
         if n > 0 {
             self.waiters.event.notify(n.additional());
@@ -363,7 +363,7 @@ impl Condition {
     ///
     /// # Errors
     ///
-    /// [`SyncError::NotHeld`] if the caller does not hold the lock.
+    /// [`SyncError::NotifyNotHeld`] if the caller does not hold the lock.
     #[doc(alias = "notifyAll")]
     pub fn notify_all(&self) -> Result<(), SyncError> {
         self.notify(usize::MAX)

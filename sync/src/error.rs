@@ -12,10 +12,14 @@ pub enum SyncError {
     /// [`RLock::release`](crate::RLock::release) by a thread that does not
     /// own it ("cannot release un-acquired lock").
     NotOwner,
-    /// [`Condition::wait`](crate::Condition::wait) or
-    /// [`notify`](crate::Condition::notify) without holding the condition's
-    /// lock ("cannot wait on un-acquired lock").
+    /// [`Condition::wait`](crate::Condition::wait) without holding the
+    /// condition's lock ("cannot wait on un-acquired lock").
     NotHeld,
+    /// [`Condition::notify`](crate::Condition::notify) or
+    /// [`notify_all`](crate::Condition::notify_all) without holding the
+    /// condition's lock ("cannot notify on un-acquired lock", CPython's
+    /// message for that case).
+    NotifyNotHeld,
     /// [`BoundedSemaphore::release`](crate::BoundedSemaphore::release) past
     /// the initial value ("Semaphore released too many times").
     TooManyReleases,
@@ -30,6 +34,7 @@ impl fmt::Display for SyncError {
             SyncError::ReleaseUnlocked => "release unlocked lock",
             SyncError::NotOwner => "cannot release un-acquired lock",
             SyncError::NotHeld => "cannot wait on un-acquired lock",
+            SyncError::NotifyNotHeld => "cannot notify on un-acquired lock",
             SyncError::TooManyReleases => "Semaphore released too many times",
             SyncError::TaskDoneTooManyTimes => "task_done() called too many times",
         })

@@ -1,5 +1,5 @@
 //! The waiting engine: a counting semaphore made of one atomic state word and
-//! one [`event_listener::Event`]. [`Lock`](crate::Lock) (one permit),
+//! two [`event_listener::Event`]s. [`Lock`](crate::Lock) (one permit),
 //! [`RLock`](crate::RLock), [`Semaphore`](crate::Semaphore) and
 //! [`BoundedSemaphore`](crate::BoundedSemaphore) are thin wrappers over it.
 //!
@@ -17,36 +17,50 @@
 //!    starving a waiter (Python's `PyMutex` hands the lock to a waiter that
 //!    waited over 1 ms; `async-lock` after 0.5 ms; Go after 1 ms).
 //!
-//! # Acquiring
+//! # The protocol
 //!
-//! The fast path is one compare-and-swap (`#[inline]`): take a permit if one
-//! is free and nobody is starved. Otherwise the `#[cold]` slow path follows
-//! the usual shape: try; register a listener; try again; wait; repeat. A
-//! waiter that was notified but finds no permit it may take (a running
-//! thread barged in) registers again at the back. One notified because a
-//! permit was released, but who may not take it because it is reserved for a
-//! starved waiter, passes the notification on before registering again.
+//! Ordinary waiters sleep on `event`, starved ones on `starved_event`. Every
+//! waiter registers its listener and then looks at the state word once more
+//! before it sleeps, so a change that happened before the registration is
+//! seen by the look and one after it notifies the listener. Who may take a
+//! free permit decides whom a change notifies:
 //!
-//! # Releasing
+//! 1. `release(n)` adds `n` permits with one CAS, then notifies `n` more
+//!    listeners (`notify(n.additional())`) of the event whose waiters may
+//!    take them: `starved_event` if the word it replaced counted starved
+//!    waiters, else `event`. *Additional*: a listener notified before but
+//!    not yet run is not counted. Counting it (`notify(n)`) lost wake-ups:
+//!    seven `release(1)` in a row met the same unrun listener seven times
+//!    and woke nobody else (SPEC 10.26).
+//! 2. A starved waiter that leaves the starved count, by taking a permit or
+//!    by giving up, hands on the permits it leaves free: to `starved_event`
+//!    if starved waiters remain, else to `event`, whose waiters were held
+//!    back on its behalf and may have gone back to sleep having been
+//!    notified for those very permits.
+//! 3. A waiter woken that finds nothing it may take waits again; if it has
+//!    waited longer than [`STARVE_AFTER`] it joins the starved count first
+//!    (and looks again, as a starved waiter, before it sleeps).
 //!
-//! `release(n)` adds `n` permits with one CAS and then notifies listeners so
-//! that at least `n` are notified (`Event::notify(n)`, non-additional):
-//! a notified listener that has not run yet already stands for one permit.
+//! Each free permit that some waiter may take therefore has, at every
+//! moment, a notified listener or a waiter about to look at the word: no
+//! waiter sleeps while a permit it may take is free. The loom models
+//! (`loom_protocol`) check this with the waiters really sleeping.
+//! Notifications may exceed what is free (a woken waiter finds a running
+//! thread took the permit); such a waiter simply waits again.
 //!
 //! # Cancel safety
 //!
 //! Dropping a waiting [`Acquire`] drops its listener; `event_listener` passes
 //! a notification the listener had received but not yet taken on to the next
-//! listener, so no wake-up is lost. A starved waiter that leaves decrements
-//! `starved` and, if permits are free, notifies one more waiter, since those
-//! permits may have been withheld from others on its behalf.
+//! listener of the same event, so no wake-up is lost. A starved waiter that
+//! leaves decrements `starved` and hands on the permits left free (rule 2).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use event_listener::{Event, EventListener};
+use event_listener::{Event, EventListener, IntoNotification};
 
 use crate::loom::{AtomicUsize, Ordering};
 use crate::rt::{self, Deadline};
@@ -130,21 +144,21 @@ impl SemState {
     }
 
     /// For a waiter counted in `starved`: takes one permit if one is free
-    /// and, in the same step, stops counting itself as starved.
-    pub(crate) fn try_acquire_starved(&self) -> bool {
+    /// and, in the same step, stops counting itself as starved. Returns the
+    /// word it left behind.
+    pub(crate) fn try_acquire_starved(&self) -> Option<usize> {
         let mut s = self.word.load(Ordering::Relaxed);
         loop {
             debug_assert!(starved(s) > 0, "a starved waiter is counted");
             if permits(s) == 0 {
-                return false;
+                return None;
             }
-            match self.word.compare_exchange_weak(
-                s,
-                s - ONE_PERMIT - 1,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
+            let new = s - ONE_PERMIT - 1;
+            match self
+                .word
+                .compare_exchange_weak(s, new, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return Some(new),
                 Err(actual) => s = actual,
             }
         }
@@ -168,15 +182,15 @@ impl SemState {
         }
     }
 
-    /// Stops counting the caller as starved (it gave up); returns the free
-    /// permits left.
+    /// Stops counting the caller as starved (it gave up); returns the word
+    /// it left behind.
     pub(crate) fn leave_starved(&self) -> usize {
-        permits(self.word.fetch_sub(1, Ordering::AcqRel) - 1)
+        self.word.fetch_sub(1, Ordering::AcqRel) - 1
     }
 
-    /// Adds `n` permits unless that would exceed `max`; `Err(())` leaves the
-    /// count unchanged.
-    pub(crate) fn release(&self, n: usize, max: usize) -> Result<(), ()> {
+    /// Adds `n` permits unless that would exceed `max`; returns the word it
+    /// replaced. `Err(())` leaves the count unchanged.
+    pub(crate) fn release(&self, n: usize, max: usize) -> Result<usize, ()> {
         let max = max.min(MAX_PERMITS);
         let mut s = self.word.load(Ordering::Relaxed);
         loop {
@@ -187,41 +201,43 @@ impl SemState {
             match self.word.compare_exchange_weak(
                 s,
                 s + (n << PERMIT_SHIFT),
-                Ordering::Release,
+                Ordering::AcqRel,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return Ok(()),
+                Ok(_) => return Ok(s),
                 Err(actual) => s = actual,
             }
         }
     }
 
     /// Adds up to `n` permits, saturating at [`MAX_PERMITS`]; returns how
-    /// many were added.
-    pub(crate) fn release_saturating(&self, n: usize) -> usize {
+    /// many were added and the word it replaced.
+    pub(crate) fn release_saturating(&self, n: usize) -> (usize, usize) {
         let mut s = self.word.load(Ordering::Relaxed);
         loop {
             let add = n.min(MAX_PERMITS - permits(s));
             match self.word.compare_exchange_weak(
                 s,
                 s + (add << PERMIT_SHIFT),
-                Ordering::Release,
+                Ordering::AcqRel,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return add,
+                Ok(_) => return (add, s),
                 Err(actual) => s = actual,
             }
         }
     }
 }
 
-/// The engine: state word plus the waiters' [`Event`].
+/// The engine: state word plus the waiters' [`Event`]s.
 #[derive(Debug)]
 pub(crate) struct RawSemaphore {
     /// Permits and starved waiters.
     state: SemState,
-    /// Where waiters sleep; notified once per released permit.
+    /// Where ordinary waiters sleep.
     event: Event,
+    /// Where starved waiters sleep (rule 1 of the module notes).
+    starved_event: Event,
     /// The most permits `release` may bring the count to.
     max: usize,
 }
@@ -233,6 +249,7 @@ impl RawSemaphore {
         RawSemaphore {
             state: SemState::new(permits),
             event: Event::new(),
+            starved_event: Event::new(),
             max: max.min(MAX_PERMITS),
         }
     }
@@ -281,16 +298,42 @@ impl RawSemaphore {
         if n == 0 {
             return Ok(());
         }
-        self.state.release(n, self.max)?;
-        self.event.notify(n);
+        let before = self.state.release(n, self.max)?;
+        self.wake_for(n, starved(before));
         Ok(())
     }
 
     /// Adds `n` permits, saturating at [`MAX_PERMITS`], and wakes waiters.
     pub(crate) fn release_saturating(&self, n: usize) {
-        let added = self.state.release_saturating(n);
+        let (added, before) = self.state.release_saturating(n);
         if added > 0 {
-            self.event.notify(added);
+            self.wake_for(added, starved(before));
+        }
+    }
+
+    /// Notifies `n` more waiters of those who may take a free permit while
+    /// `starved` waiters are counted (rules 1 and 2 of the module notes).
+    #[inline]
+    fn wake_for(&self, n: usize, starved: usize) {
+        if starved == 0 {
+            self.event.notify(n.additional());
+        } else {
+            self.wake_starved(n);
+        }
+    }
+
+    #[cold]
+    fn wake_starved(&self, n: usize) {
+        self.starved_event.notify(n.additional());
+    }
+
+    /// A starved waiter left the count, leaving `word` behind: hands the
+    /// free permits on (rule 2).
+    #[cold]
+    fn starved_left(&self, word: usize) {
+        let free = permits(word);
+        if free > 0 {
+            self.wake_for(free, starved(word));
         }
     }
 }
@@ -343,17 +386,32 @@ impl Acquire<'_> {
     /// Tries to take a permit as this waiter is entitled to.
     fn try_claim(&mut self) -> bool {
         let got = if self.starved {
-            self.sem.state.try_acquire_starved()
+            match self.sem.state.try_acquire_starved() {
+                Some(left) => {
+                    // `try_acquire_starved` already uncounted us.
+                    self.starved = false;
+                    self.sem.starved_left(left);
+                    true
+                }
+                None => false,
+            }
         } else {
             self.sem.try_acquire()
         };
         if got {
-            // `try_acquire_starved` already uncounted us.
-            self.starved = false;
             self.done = true;
             self.acquired = true;
         }
         got
+    }
+
+    /// The event this waiter sleeps on.
+    fn event(&self) -> &Event {
+        if self.starved {
+            &self.sem.starved_event
+        } else {
+            &self.sem.event
+        }
     }
 
     /// Whether this waiter has waited long enough to be starved.
@@ -372,9 +430,8 @@ impl Acquire<'_> {
         self.listener = None;
         if self.starved {
             self.starved = false;
-            if self.sem.state.leave_starved() > 0 {
-                self.sem.event.notify(1);
-            }
+            let left = self.sem.state.leave_starved();
+            self.sem.starved_left(left);
         }
     }
 
@@ -389,7 +446,7 @@ impl Acquire<'_> {
                     if self.try_claim() {
                         return Poll::Ready(true);
                     }
-                    self.listener = Some(self.sem.event.listen());
+                    self.listener = Some(self.event().listen());
                     if self.try_claim() {
                         // Dropping the listener passes on a notification it
                         // may have received meanwhile.
@@ -413,12 +470,9 @@ impl Acquire<'_> {
                     }
                     self.attempts = self.attempts.saturating_add(1);
                     if !self.starved && self.should_starve() && self.sem.state.enter_starved() {
-                        // Next round claims as a starved waiter.
+                        // Next round claims as a starved waiter, and sleeps
+                        // on `starved_event` (rule 3).
                         self.starved = true;
-                    } else if !self.starved && self.sem.permits() > 0 {
-                        // A permit is free but reserved for a starved waiter:
-                        // the notification was probably meant for it.
-                        self.sem.event.notify(1);
                     }
                 }
             }
@@ -435,9 +489,129 @@ impl Drop for Acquire<'_> {
 }
 
 #[cfg(all(test, loom))]
+mod loom_protocol {
+    //! Models of the whole waiting protocol: the state word, the event's
+    //! listeners and the [`Acquire`] future that ties them together, with
+    //! real sleeping (`loom::future::block_on` parks the loom thread until
+    //! its waker is woken). A lost wake-up is a waiter parked forever while
+    //! a permit is free: loom reports it as a deadlock. Under loom a waiter
+    //! becomes starved after its first fruitless wake-up, so the starvation
+    //! hand-off is in every schedule where a wake-up finds nothing.
+    use super::*;
+    use loom::future::block_on;
+    use loom::sync::Arc;
+    use loom::thread;
+    use std::task::Waker;
+
+    /// Unbounded.
+    const MAX: usize = usize::MAX;
+
+    /// Starts a thread that waits for one permit and returns it.
+    fn waiter(sem: &Arc<RawSemaphore>) -> thread::JoinHandle<()> {
+        let sem = sem.clone();
+        thread::spawn(move || assert!(block_on(sem.acquire(Deadline::never()))))
+    }
+
+    /// Two `release(1)` in a row meet two waiters: both get through. A
+    /// listener notified by the first release but not yet run used to
+    /// absorb the second one (SPEC 10.26).
+    #[test]
+    fn loom_release_burst_wakes_each_waiter() {
+        loom::model(|| {
+            let sem = Arc::new(RawSemaphore::new(0, MAX));
+            let (a, b) = (waiter(&sem), waiter(&sem));
+            sem.release(1).unwrap();
+            sem.release(1).unwrap();
+            a.join().unwrap();
+            b.join().unwrap();
+            assert_eq!(sem.permits(), 0);
+        });
+    }
+
+    /// `release(2)` once meets two waiters: both get through.
+    #[test]
+    fn loom_release_n_wakes_n_waiters() {
+        loom::model(|| {
+            let sem = Arc::new(RawSemaphore::new(0, MAX));
+            let (a, b) = (waiter(&sem), waiter(&sem));
+            sem.release(2).unwrap();
+            a.join().unwrap();
+            b.join().unwrap();
+            assert_eq!(sem.permits(), 0);
+        });
+    }
+
+    /// A running thread barges in (fast path) between a release and the
+    /// woken waiter, then releases again: the waiter still gets through,
+    /// through the starved path if its wake-up found nothing.
+    #[test]
+    fn loom_barging_thread_and_starved_waiter() {
+        loom::model(|| {
+            let sem = Arc::new(RawSemaphore::new(0, 1));
+            let a = waiter(&sem);
+            sem.release(1).unwrap();
+            if sem.try_acquire() {
+                sem.release(1).unwrap();
+            }
+            a.join().unwrap();
+            assert_eq!(sem.permits(), 0);
+        });
+    }
+
+    /// Two waiters, a barging thread and two permits: a waiter woken for a
+    /// permit the barger took becomes starved (under loom, at its first
+    /// fruitless wake-up), and the other one, woken while it is starved, may
+    /// not take the second permit. Both still get through: the permits are
+    /// handed to the starved waiter and, once it leaves, back to the
+    /// ordinary one. (A waiter held back by a starved one used to pass its
+    /// notification on before waiting again, to nobody when it was the only
+    /// other waiter, and slept beside a free permit.)
+    #[test]
+    fn loom_starved_hand_off_with_two_waiters() {
+        loom::model(|| {
+            let sem = Arc::new(RawSemaphore::new(0, MAX));
+            let (a, b) = (waiter(&sem), waiter(&sem));
+            sem.release(1).unwrap();
+            if sem.try_acquire() {
+                sem.release(1).unwrap();
+            }
+            sem.release(1).unwrap();
+            a.join().unwrap();
+            b.join().unwrap();
+            assert_eq!(sem.permits(), 0);
+        });
+    }
+
+    /// A waiter polled once and then dropped, perhaps after it was
+    /// notified, passes the notification on: the other waiter gets the
+    /// permit (or the dropped one had taken it and gives it back).
+    #[test]
+    fn loom_cancelled_waiter_passes_notification_on() {
+        loom::model(|| {
+            let sem = Arc::new(RawSemaphore::new(0, MAX));
+            let cancelled = {
+                let sem = sem.clone();
+                thread::spawn(move || {
+                    let mut acq = Box::pin(sem.acquire(Deadline::never()));
+                    let mut cx = Context::from_waker(Waker::noop());
+                    if acq.as_mut().poll(&mut cx).is_ready() {
+                        drop(acq);
+                        sem.release(1).unwrap();
+                    }
+                })
+            };
+            let b = waiter(&sem);
+            sem.release(1).unwrap();
+            cancelled.join().unwrap();
+            b.join().unwrap();
+            assert_eq!(sem.permits(), 0);
+        });
+    }
+}
+
+#[cfg(all(test, loom))]
 mod loom_tests {
-    //! Models of the state word. Waiting is a `yield_now` spin here: the
-    //! event's own correctness is event-listener's loom suite.
+    //! Models of the state word alone (the protocol is `loom_protocol`).
     use super::*;
     use loom::sync::atomic::AtomicUsize as LoomCounter;
     use loom::sync::Arc;
@@ -463,7 +637,7 @@ mod loom_tests {
             };
             // The starved waiter.
             assert!(st.enter_starved());
-            while !st.try_acquire_starved() {
+            while st.try_acquire_starved().is_none() {
                 thread::yield_now();
             }
             assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0);
@@ -489,7 +663,7 @@ mod loom_tests {
             let barged = st.try_lock() || st.try_acquire();
             assert!(!barged, "nobody barges past a starved waiter");
             t.join().unwrap();
-            assert_eq!(st.leave_starved(), 1);
+            assert_eq!(permits(st.leave_starved()), 1);
             assert!(st.try_lock());
         });
     }

@@ -27,6 +27,10 @@ struct Slot {
     /// Set by the waker that picked this worker (it counted it as
     /// searching); consumed by the worker.
     notified: AtomicBool,
+    /// Set by [`Idle::wake_spare`]; consumed by a spare in
+    /// [`Idle::park_spare`]. Separate from `notified`: a spare parks both
+    /// ways, and a spare wake must never pass for a searcher's.
+    spare_notified: AtomicBool,
     /// The worker's OS thread.
     thread: OnceLock<std::thread::Thread>,
 }
@@ -80,10 +84,38 @@ impl Idle {
         self.num_sleeping.fetch_sub(1, Ordering::SeqCst);
         self.searching.fetch_add(1, Ordering::SeqCst);
         drop(sleepers);
+        self.notify_picked(index);
+    }
+
+    /// Tells worker `index`, taken out of `sleepers` and counted as
+    /// searching by the caller, that it was picked.
+    fn notify_picked(&self, index: usize) {
         let slot = &self.slots[index];
         slot.notified.store(true, Ordering::Release);
         if let Some(t) = slot.thread.get() {
             t.unpark();
+        }
+    }
+
+    /// Wakes, as `notify_one` would, every sleeper whose index is `from` or
+    /// above: spares no longer wanted, which then retire.
+    #[cold]
+    pub(crate) fn wake_sleepers_from(&self, from: usize) {
+        let mut picked = Vec::new();
+        {
+            let mut sleepers = self.lock();
+            sleepers.retain(|&i| {
+                let pick = i >= from;
+                if pick {
+                    picked.push(i);
+                }
+                !pick
+            });
+            self.num_sleeping.fetch_sub(picked.len(), Ordering::SeqCst);
+            self.searching.fetch_add(picked.len(), Ordering::SeqCst);
+        }
+        for index in picked {
+            self.notify_picked(index);
         }
     }
 
@@ -138,7 +170,7 @@ impl Idle {
     /// `sleepers`, so the ordinary wake protocol never picks it.
     pub(crate) fn wake_spare(&self, index: usize) {
         let slot = &self.slots[index];
-        slot.notified.store(true, Ordering::Release);
+        slot.spare_notified.store(true, Ordering::Release);
         if let Some(t) = slot.thread.get() {
             t.unpark();
         }
@@ -147,7 +179,7 @@ impl Idle {
     /// Parks spare worker `index` until `wake_spare` or shutdown.
     pub(crate) fn park_spare(&self, shared: &Shared, index: usize) {
         let slot = &self.slots[index];
-        while !slot.notified.swap(false, Ordering::Acquire) {
+        while !slot.spare_notified.swap(false, Ordering::Acquire) {
             if shared.shutdown.load(Ordering::SeqCst) {
                 return;
             }

@@ -42,6 +42,41 @@
 //! wakes the next one if it was the last searcher, so wakeups spread without
 //! thundering herds and without losing work.
 //!
+//! **Blocking inside a green thread** ([`block_in_place`], called by
+//! `block_on` and `Runtime::block_on`; tokio's `block_in_place` idea). A
+//! green thread that blocks its worker's OS thread (a nested `block_on`)
+//! must not strand the work queued behind it, nor leave the pool a worker
+//! short. So the worker first stops being one: it clears its `WORKER`
+//! context (tasks woken or spawned while it blocks go to the injector),
+//! moves its LIFO slot and local queue to the injector, counts itself as
+//! blocked, and wakes a spare worker (below) to stand in for it. When the
+//! blocking call returns, it takes its context back and goes on; a spare
+//! no longer wanted retires. The worker stays the sole owner of its local
+//! queue throughout (it only stops pushing to it), so no ownership changes
+//! hands; unwinding out of the blocking call undoes the same steps (a drop
+//! guard). Pitfalls tokio's version taught: the LIFO slot is not stealable
+//! (hence the move); a blocked worker must not count as stalled (its run
+//! counter is paused) nor as running for the driver (it counts as idle, so
+//! the driver thread takes over timers and I/O if no one else runs).
+//!
+//! **Spares.** `Shared::locals` has [`MAX_SPARES`] extra slots beyond the
+//! core workers. A spare's OS thread starts the first time it is wanted
+//! and then runs the ordinary worker loop while its rank is below the
+//! number of blocked workers plus the stall monitor's count of stalled
+//! ones (`monitor.rs`); then it retires (its queues go to the injector)
+//! and parks. While some worker is blocked, a spare out of tasks parks as
+//! a core worker does, so ordinary wake-ups reach it; when the last
+//! blocked worker returns, sleeping spares are woken to retire. With more
+//! than [`MAX_SPARES`] green threads blocked at once, the next one blocks
+//! its worker with no stand-in (its queued work still moves to the
+//! injector for the others).
+//!
+//! **Faults.** User code reached from a worker — a task's poll, a waker, a
+//! destructor — runs under `catch_unwind` (wakers run by the driver are
+//! caught one by one in `time::driver`), and the `WORKER` context is reset
+//! by a drop guard, so a panic there never kills a worker or leaves a
+//! dangling context.
+//!
 //! **Shutdown.** The runtime sets the shutdown flag and unparks every
 //! worker; each drops its LIFO task and exits. Dropping the executor joins
 //! the workers, then drops whatever runnables remain in the queues, which
@@ -55,7 +90,7 @@ mod queue;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_task::{Runnable, ScheduleInfo, Task, WithInfo};
@@ -85,15 +120,34 @@ pub(crate) const MAX_LIFO_POLLS: u32 = 3;
 /// use 61: a prime, so it does not resonate with periodic workloads).
 pub(crate) const GLOBAL_POLL_INTERVAL: u32 = 61;
 
+/// Spare worker slots beyond the core workers (design notes, "Spares"):
+/// how many green threads may be blocked in `block_on` at once, plus the
+/// stall monitor's stand-ins, before a blocking one gets no stand-in. A
+/// slot costs its local queue (2 KiB) until its OS thread first starts.
+#[cfg(not(loom))]
+pub(crate) const MAX_SPARES: usize = 64;
+/// Under loom, a couple.
+#[cfg(loom)]
+pub(crate) const MAX_SPARES: usize = 2;
+
 /// What the workers share.
 pub(crate) struct Shared {
     /// Tasks woken from outside the workers, and local-queue overflow.
     injector: ConcurrentQueue<Runnable>,
     /// One local run queue per worker: the core workers first, then the
-    /// spares of the stall hand-off (if on).
+    /// spares.
     locals: Box<[LocalQueue<Runnable>]>,
     /// The number of core workers (`workers(n)`).
     core: usize,
+    /// Spare OS threads started so far (ranks `0..spares_started` run or
+    /// park); only grows.
+    spares_started: AtomicUsize,
+    /// The spares' threads, for the shutdown join.
+    spares: Mutex<Spares>,
+    /// Workers (core or spare) blocked in [`block_in_place`] now.
+    blocked: AtomicUsize,
+    /// Prefix of the worker threads' names.
+    name: String,
     /// Each worker's run counter (odd while running a task).
     runs: Box<[RunCounter]>,
     /// The stall monitor's state, when stall hand-off is on.
@@ -113,6 +167,14 @@ impl std::fmt::Debug for Shared {
     }
 }
 
+/// The spare workers' OS threads.
+#[derive(Debug, Default)]
+struct Spares {
+    handles: Vec<std::thread::JoinHandle<()>>,
+    /// Set at shutdown: no spare starts after it.
+    closed: bool,
+}
+
 /// The executor: shared state plus the worker threads.
 #[derive(Debug)]
 pub(crate) struct Executor {
@@ -123,31 +185,130 @@ pub(crate) struct Executor {
 /// The worker context of the OS thread running it.
 struct WorkerCx {
     /// The executor this worker belongs to.
-    shared: *const Shared,
+    shared: Arc<Shared>,
     /// Its index in `locals`.
     index: usize,
     /// The run-next slot.
     lifo: RefCell<Option<Runnable>>,
+    /// Tasks run so far (the run counter's count; bumped by
+    /// [`block_in_place`] too, so the monitor sees a new value).
+    runs: Cell<u64>,
 }
 
 thread_local! {
+    /// The worker context of this OS thread while it acts as a worker
+    /// (null: none, or blocked in [`block_in_place`]).
     static WORKER: Cell<*const WorkerCx> = const { Cell::new(std::ptr::null()) };
 }
 
+/// Sets `WORKER` for as long as it lives, and restores the previous value
+/// when dropped — on unwinding too, so the pointer never outlives the
+/// context it points to.
+struct SetWorker(*const WorkerCx);
+
+impl SetWorker {
+    fn new(cx: *const WorkerCx) -> SetWorker {
+        SetWorker(WORKER.with(|w| w.replace(cx)))
+    }
+}
+
+impl Drop for SetWorker {
+    fn drop(&mut self) {
+        // `try_with`: during thread-local teardown there is nothing to reset.
+        let _ = WORKER.try_with(|w| w.set(self.0));
+    }
+}
+
+/// Runs `f`, which may block the calling OS thread for long (a nested
+/// `block_on`), without stranding the worker's work (design notes,
+/// "Blocking inside a green thread"). Off a worker thread, just calls `f`.
+pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
+    let ptr = WORKER.try_with(|w| w.get()).unwrap_or(std::ptr::null());
+    if ptr.is_null() {
+        return f();
+    }
+    // SAFETY: a non-null `WORKER` points to the `WorkerCx` on the stack of
+    // `run_worker`, which runs on this very OS thread (we are inside one of
+    // its calls) for as long as the pointer is set: its `SetWorker` guard
+    // resets it before the context goes, unwinding included. `Blocked`
+    // below holds the reference only while `f` runs, within that call.
+    let cx = unsafe { &*ptr };
+    let _blocked = Blocked::enter(cx);
+    f()
+}
+
+/// A worker blocked in [`block_in_place`]; dropping it (on return or
+/// unwind) makes it a worker again.
+struct Blocked<'a> {
+    cx: &'a WorkerCx,
+    /// Restores `WORKER` when dropped (declared last: dropped last).
+    _worker: SetWorker,
+}
+
+impl<'a> Blocked<'a> {
+    fn enter(cx: &'a WorkerCx) -> Blocked<'a> {
+        let shared = &*cx.shared;
+        // Tasks woken or spawned on this thread from now on go to the
+        // injector.
+        let worker = SetWorker::new(std::ptr::null());
+        // Not stalled, for the monitor: a new, even count.
+        cx.runs.set(cx.runs.get() + 1);
+        shared.runs[cx.index].set(cx.runs.get(), false);
+        // The run-next slot cannot be stolen: leave nothing behind.
+        hand_off_queued(shared, cx);
+        shared.blocked.fetch_add(1, Ordering::SeqCst);
+        driver::worker_idle();
+        cx.shared.wake_spares();
+        Blocked {
+            cx,
+            _worker: worker,
+        }
+    }
+}
+
+impl Drop for Blocked<'_> {
+    fn drop(&mut self) {
+        let shared = &self.cx.shared;
+        driver::worker_busy();
+        shared.blocked.fetch_sub(1, Ordering::SeqCst);
+        // Sleeping spares no longer wanted retire; running ones see it in
+        // their loop.
+        shared
+            .idle
+            .wake_sleepers_from(shared.core + shared.spares_wanted());
+        // Running the task again.
+        shared.runs[self.cx.index].set(self.cx.runs.get(), true);
+    }
+}
+
 impl Executor {
-    /// Starts `workers` worker threads (at least one); with `stall_handoff`,
-    /// also as many parked spare workers and the monitor (`monitor.rs`).
+    /// Starts `workers` worker threads (at least one, at most
+    /// [`MAX_WORKERS`](crate::runtime::MAX_WORKERS), else `InvalidInput`
+    /// before anything is allocated); with `stall_handoff`, also the
+    /// monitor (`monitor.rs`). Spare workers start only when first wanted.
     pub(crate) fn new(
         workers: usize,
         name: &str,
         stall_handoff: bool,
     ) -> std::io::Result<Executor> {
+        let max = crate::runtime::MAX_WORKERS;
+        if workers > max {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{workers} workers is above the maximum, MAX_WORKERS = {max}"),
+            ));
+        }
         let core = workers.max(1);
-        let total = if stall_handoff { core * 2 } else { core };
+        // Cannot overflow: `core <= MAX_WORKERS`.
+        let total = core + MAX_SPARES;
         let shared = Arc::new(Shared {
             injector: ConcurrentQueue::unbounded(),
             locals: (0..total).map(|_| LocalQueue::new()).collect(),
             core,
+            spares_started: AtomicUsize::new(0),
+            spares: Mutex::new(Spares::default()),
+            blocked: AtomicUsize::new(0),
+            name: name.to_string(),
             runs: (0..total).map(|_| RunCounter::default()).collect(),
             monitor: stall_handoff.then(Monitor::default),
             idle: Idle::new(total),
@@ -155,13 +316,12 @@ impl Executor {
         });
         let exec = Executor {
             shared,
-            threads: Mutex::new(Vec::with_capacity(total + 1)),
+            threads: Mutex::new(Vec::with_capacity(core + 1)),
         };
-        for index in 0..total {
+        for index in 0..core {
             let shared = exec.shared.clone();
-            let role = if index < core { "worker" } else { "spare" };
             let handle = std::thread::Builder::new()
-                .name(format!("{name}-{role}-{index}"))
+                .name(format!("{name}-worker-{index}"))
                 .spawn(move || run_worker(&shared, index))?;
             exec.shared.idle.set_thread(index, handle.thread().clone());
             exec.threads
@@ -203,7 +363,18 @@ impl Executor {
     pub(crate) fn shutdown_with_grace(&self, grace: std::time::Duration) {
         self.shared.shutdown.store(true, Ordering::SeqCst);
         self.shared.idle.unpark_all();
-        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut threads =
+            std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        {
+            let mut spares = self.shared.lock_spares();
+            spares.closed = true;
+            for t in spares.handles.drain(..) {
+                // A spare that started after `unpark_all` may not have
+                // registered its thread there yet.
+                t.thread().unpark();
+                threads.push(t);
+            }
+        }
         let me = std::thread::current().id();
         let deadline = std::time::Instant::now() + grace;
         for t in threads {
@@ -222,14 +393,14 @@ impl Executor {
         loop {
             let mut any = false;
             while let Ok(r) = self.shared.injector.pop() {
-                drop(r);
+                drop_caught(r);
                 any = true;
             }
             for q in self.shared.locals.iter() {
                 // Not the owner: a worker abandoned in a stuck task may
                 // still push.
                 while let Some(r) = q.steal_one() {
-                    drop(r);
+                    drop_caught(r);
                     any = true;
                 }
             }
@@ -238,6 +409,12 @@ impl Executor {
             }
         }
     }
+}
+
+/// Drops `value` (a runnable: its future's destructors run), swallowing a
+/// panic of theirs, which nobody could receive.
+fn drop_caught<T>(value: T) {
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
 }
 
 impl Drop for Executor {
@@ -257,10 +434,11 @@ impl Shared {
         let ptr = WORKER.with(|w| w.get());
         // SAFETY: a non-null `WORKER` points to the `WorkerCx` on the stack
         // of `run_worker`, which runs on this very OS thread for as long as
-        // the pointer is set (it is reset before `run_worker` returns).
+        // the pointer is set (its `SetWorker` guard resets it before the
+        // context goes, on unwinding too).
         let cx = unsafe { ptr.as_ref() };
         match cx {
-            Some(cx) if std::ptr::eq(cx.shared, Arc::as_ptr(self)) => {
+            Some(cx) if Arc::ptr_eq(&cx.shared, self) => {
                 if yielded && !self.injector.is_empty() {
                     // Threads woken from outside wait in the injector, which
                     // the worker checks only every `GLOBAL_POLL_INTERVAL`
@@ -307,7 +485,67 @@ impl Shared {
 
     /// Whether any queue holds a task.
     fn has_work(&self) -> bool {
-        !self.injector.is_empty() || self.locals.iter().any(|q| !q.is_empty())
+        !self.injector.is_empty() || self.active_locals().iter().any(|q| !q.is_empty())
+    }
+
+    /// The local queues of the core workers and of the spares started so
+    /// far (the others are empty).
+    fn active_locals(&self) -> &[LocalQueue<Runnable>] {
+        let n = self.core + self.spares_started.load(Ordering::Acquire);
+        &self.locals[..n.min(self.locals.len())]
+    }
+
+    /// How many spares should run now: one per blocked worker, one per
+    /// stalled one.
+    fn spares_wanted(&self) -> usize {
+        let stalled = self.monitor.as_ref().map_or(0, Monitor::stalled);
+        self.blocked.load(Ordering::SeqCst) + stalled
+    }
+
+    /// Whether spare number `rank` (0-based) should keep running.
+    #[inline]
+    fn spare_wanted(&self, rank: usize) -> bool {
+        rank < self.spares_wanted()
+    }
+
+    fn lock_spares(&self) -> std::sync::MutexGuard<'_, Spares> {
+        self.spares.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes the wanted spares, starting their OS threads the first time.
+    /// Waking a running spare is harmless (its next spare park returns at
+    /// once and it looks again).
+    fn wake_spares(self: &Arc<Self>) {
+        let slots = self.locals.len() - self.core;
+        let wanted = self.spares_wanted().min(slots);
+        let started = self.spares_started.load(Ordering::Acquire);
+        for rank in 0..wanted.min(started) {
+            self.idle.wake_spare(self.core + rank);
+        }
+        if wanted <= started {
+            return;
+        }
+        let mut spares = self.lock_spares();
+        while !spares.closed && self.spares_started.load(Ordering::Acquire) < wanted {
+            // Counted first, so its queue is visible to `has_work` as soon
+            // as it can hold a task.
+            let index = self.core + self.spares_started.fetch_add(1, Ordering::AcqRel);
+            let shared = self.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("{}-spare-{index}", self.name))
+                .spawn(move || run_worker(&shared, index));
+            match spawned {
+                Ok(handle) => {
+                    self.idle.set_thread(index, handle.thread().clone());
+                    spares.handles.push(handle);
+                }
+                // The OS refuses threads: go on with the ones there are.
+                Err(_) => {
+                    self.spares_started.fetch_sub(1, Ordering::AcqRel);
+                    break;
+                }
+            }
+        }
     }
 
     /// The next task for worker `index` from the queues (not the LIFO slot).
@@ -328,16 +566,17 @@ impl Shared {
             return Some(r);
         }
         // SAFETY: as above.
-        if let Some(r) = unsafe { local.take_batch(&self.injector, self.locals.len()) } {
+        if let Some(r) = unsafe { local.take_batch(&self.injector, self.core) } {
             return Some(r);
         }
-        let n = self.locals.len();
+        let locals = self.active_locals();
+        let n = locals.len();
         let start = fastrand_index(n);
         for i in 0..n {
             let victim = (start + i) % n;
             if victim != index {
                 // SAFETY: as above: `local` is ours.
-                if let Some(r) = unsafe { steal_half(&self.locals[victim], local) } {
+                if let Some(r) = unsafe { steal_half(&locals[victim], local) } {
                     return Some(r);
                 }
             }
@@ -364,29 +603,34 @@ fn fastrand_index(n: usize) -> usize {
 
 /// A worker thread's loop (core or spare).
 fn run_worker(shared: &Arc<Shared>, index: usize) {
+    // Before any park: a waker that picks this worker finds its thread.
+    shared.idle.set_thread(index, std::thread::current());
     let cx = WorkerCx {
-        shared: Arc::as_ptr(shared),
+        shared: shared.clone(),
         index,
         lifo: RefCell::new(None),
+        runs: Cell::new(0),
     };
-    WORKER.with(|w| w.set(&cx));
+    let worker = SetWorker::new(&cx);
     // A spare's rank among the spares; `None` for a core worker.
     let spare_rank = index.checked_sub(shared.core);
-    let mut runs: u64 = 0;
     let mut tick: u32 = 0;
     let mut lifo_streak: u32 = 0;
     let mut searching = false;
     driver::worker_busy();
-    if spare_rank.is_some() {
-        park_spare(shared, index);
-    }
     loop {
         if shared.shutdown.load(Ordering::Acquire) {
             break;
         }
-        if let (Some(rank), Some(monitor)) = (spare_rank, &shared.monitor) {
-            if !monitor.spare_wanted(rank) {
-                retire_spare(shared, &cx);
+        if let Some(rank) = spare_rank {
+            if !shared.spare_wanted(rank) {
+                if searching {
+                    // Woken to look for work it will not look for: pass
+                    // the wake-up on.
+                    searching = false;
+                    shared.idle.stop_searching();
+                }
+                hand_off_queued(shared, &cx);
                 park_spare(shared, index);
                 continue;
             }
@@ -428,15 +672,23 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
                     // Pick up I/O and timers (`time::driver`, design note 6).
                     driver::poll_now();
                 }
-                shared.runs[index].set(runs, true);
+                shared.runs[index].set(cx.runs.get(), true);
                 // The wrapper catches the target's panics; this guards the
                 // worker against a panicking waker or destructor.
                 let _ = catch_unwind(AssertUnwindSafe(|| r.run()));
-                runs += 1;
+                // Read back: `block_in_place` may have moved it on.
+                let runs = cx.runs.get() + 1;
+                cx.runs.set(runs);
                 shared.runs[index].set(runs, false);
             }
-            None if spare_rank.is_some() => {
-                retire_spare(shared, &cx);
+            // A stall stand-in out of work retires; the monitor wakes it
+            // again if work queues while the stall lasts.
+            None if spare_rank.is_some() && shared.blocked.load(Ordering::SeqCst) == 0 => {
+                if searching {
+                    searching = false;
+                    shared.idle.stop_searching_idle();
+                }
+                hand_off_queued(shared, &cx);
                 park_spare(shared, index);
             }
             None => {
@@ -456,8 +708,9 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
     }
     driver::worker_idle();
     let leftover = cx.lifo.borrow_mut().take();
-    drop(leftover);
-    WORKER.with(|w| w.set(std::ptr::null()));
+    // Its future's destructors run here: nothing must unwind past `worker`.
+    drop_caught(leftover);
+    drop(worker);
 }
 
 /// Parks spare `index` until it is wanted, as not running for the driver.
@@ -467,9 +720,10 @@ fn park_spare(shared: &Shared, index: usize) {
     driver::worker_busy();
 }
 
-/// A spare going back to sleep leaves no task behind: its LIFO slot and
-/// local queue move to the injector, and a core worker is told.
-fn retire_spare(shared: &Shared, cx: &WorkerCx) {
+/// A spare going back to sleep, or a worker about to block, leaves no task
+/// behind: its LIFO slot and local queue move to the injector, and a
+/// sleeping worker is told.
+fn hand_off_queued(shared: &Shared, cx: &WorkerCx) {
     let mut moved = false;
     if let Some(r) = cx.lifo.borrow_mut().take() {
         let _ = shared.injector.push(r);

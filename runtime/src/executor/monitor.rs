@@ -15,10 +15,13 @@
 //! 3. A spare worker runs the ordinary worker loop (it takes from the
 //!    injector and steals from every local queue, the stalled worker's
 //!    included) for as long as its rank is below the published stall
-//!    count; then it retires: it moves its LIFO slot and local queue to the
-//!    injector and parks until the monitor wakes it again. There are as
-//!    many spares as core workers, so at most twice the configured workers
-//!    ever run green threads at once.
+//!    count plus the number of workers blocked in `block_on` (the spares
+//!    are shared with that, `executor` design notes); then it retires: it
+//!    moves its LIFO slot and local queue to the injector and parks until
+//!    it is wanted again. A spare's OS thread starts the first time it is
+//!    wanted. Stalls alone want at most as many spares as core workers, so
+//!    without `block_on` inside green threads at most twice the configured
+//!    workers ever run green threads at once.
 //! 4. While no core worker has run anything for a while the monitor samples
 //!    every [`MONITOR_IDLE_INTERVAL`] instead, so an idle runtime costs next
 //!    to nothing.
@@ -75,10 +78,10 @@ pub(crate) struct Monitor {
 }
 
 impl Monitor {
-    /// Whether spare number `rank` (0-based) should keep running.
+    /// The core workers stalled at the last sample.
     #[inline]
-    pub(crate) fn spare_wanted(&self, rank: usize) -> bool {
-        rank < self.stalled.load(Ordering::Acquire)
+    pub(crate) fn stalled(&self) -> usize {
+        self.stalled.load(Ordering::Acquire)
     }
 }
 
@@ -121,9 +124,7 @@ pub(crate) fn run(shared: &Arc<Shared>) {
         };
         monitor.stalled.store(stalled, Ordering::Release);
         if stalled > 0 && shared.has_work() {
-            for rank in 0..stalled.min(shared.locals.len() - core) {
-                shared.idle.wake_spare(core + rank);
-            }
+            shared.wake_spares();
         }
     }
 }

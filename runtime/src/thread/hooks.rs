@@ -6,8 +6,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once, RwLock};
 
-use super::task::IN_TARGET;
-use super::Thread;
+use super::task::{drop_caught, IN_TARGET};
+use super::{Kind, Thread};
 
 /// What the excepthook receives (Python's `threading.ExceptHookArgs`).
 #[derive(Debug, Clone)]
@@ -29,7 +29,9 @@ pub type TraceHook = Arc<dyn Fn(&Thread, TraceEvent) + Send + Sync>;
 /// points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TraceEvent {
-    /// The thread's target is about to run for the first time.
+    /// The thread's target is about to run for the first time. Always the
+    /// first event: a thread cancelled (at shutdown) before its target ran
+    /// reports `Start` and then at once `Exit`.
     Start,
     /// The thread resumes after a switch point.
     Resume,
@@ -98,7 +100,9 @@ fn default_excepthook(args: &ExceptHookArgs) {
 }
 
 /// Hands a target's panic to the excepthook; a panicking hook is reported
-/// as Python does and never escapes.
+/// as Python does and never escapes (its payload is dropped safely, and so
+/// are the hook and its arguments, which may hold the last reference to
+/// user values).
 pub(crate) fn report_panic(thread: &Thread, message: String) {
     let hook = excepthook();
     let args = ExceptHookArgs {
@@ -110,7 +114,9 @@ pub(crate) fn report_panic(thread: &Thread, message: String) {
             "Exception in threading.excepthook:\n{}",
             super::task::panic_message(&*p)
         );
+        drop_caught(p);
     }
+    drop_caught((hook, args));
 }
 
 /// Installs (once per process) a panic hook that stays quiet for panics of
@@ -183,7 +189,9 @@ fn for_all_threads(f: impl Fn(&mut Hooks)) {
 
 /// Installs the process-wide hooks into a thread being started.
 pub(crate) fn install_at_start(thread: &Thread) {
-    if !EVER_HOOKED.load(Ordering::Acquire) {
+    // Python's `threading.settrace` reaches `threading.Thread`s only, not
+    // `_thread.start_new_thread` threads.
+    if !EVER_HOOKED.load(Ordering::Acquire) || thread.inner.kind == Kind::Raw {
         return;
     }
     let hooks = Hooks {
@@ -208,13 +216,15 @@ pub(crate) fn trace(thread: &Thread, event: TraceEvent) {
         .as_ref()
         .and_then(|e| e.hooks.clone());
     if let Some(h) = hooks {
-        let _ = catch_unwind(AssertUnwindSafe(|| {
-            if let Some(t) = &h.trace {
-                t(thread, event);
+        // Each hook is called on its own, so one that panics does not keep
+        // the other from its event; the panic is printed by the panic hook.
+        for hook in [&h.trace, &h.profile].into_iter().flatten() {
+            if let Err(p) = catch_unwind(AssertUnwindSafe(|| hook(thread, event))) {
+                drop_caught(p);
             }
-            if let Some(p) = &h.profile {
-                p(thread, event);
-            }
-        }));
+        }
+        // Possibly the last reference to a replaced hook: its captures are
+        // user values.
+        drop_caught(h);
     }
 }

@@ -5,7 +5,14 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{current_thread, Thread};
+use super::task::drop_caught;
+use super::{current_thread_unseen, Thread, LOCALS_CLOSED};
+
+/// Rounds of teardown (see [`teardown`]) before the values still being
+/// created by destructors are leaked. A legitimate chain of destructors
+/// that use other `Local`s is a few links long; a destructor that recreates
+/// its own value would otherwise never stop.
+pub(crate) const TEARDOWN_ROUNDS: usize = 16;
 
 /// Source of `Local` keys (0 = not assigned yet).
 static NEXT_KEY: AtomicUsize = AtomicUsize::new(1);
@@ -14,7 +21,18 @@ static NEXT_KEY: AtomicUsize = AtomicUsize::new(1);
 ///
 /// A thread's value is created by `init` on its first use and dropped when
 /// the thread ends (the main thread's when `run` returns; a foreign OS
-/// thread's when it exits).
+/// thread's when it exits), before `join()` returns.
+///
+/// # Destructors
+///
+/// A value's `Drop` runs in its thread (`current_thread()` is that thread)
+/// and may use other `Local`s: the values it creates are dropped too, in
+/// further rounds, oldest first, until no new value appears. After
+/// 16 rounds the values still left are leaked (with a message on stderr)
+/// rather than dropped forever. A value created once a thread's values are
+/// gone (by a trace hook's `Exit` event, say) is dropped when its `with`
+/// returns. A panicking `Drop` is caught and printed: the other values are
+/// still dropped and the joiners still return.
 ///
 /// # Examples
 ///
@@ -73,7 +91,7 @@ impl<T: Send + 'static> Local<T> {
     /// Re-entrant use of the same `Local` inside `f` sees a fresh value.
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         let key = self.key();
-        let thread = current_thread();
+        let thread = current_thread_unseen();
         let taken = {
             let mut parts = thread.inner.parts();
             let locals = &mut parts.extra().locals;
@@ -111,8 +129,10 @@ impl<T: Send + 'static> Drop for PutBack<T> {
     fn drop(&mut self) {
         if let Some(v) = self.value.take() {
             let v: Box<dyn Any + Send> = v;
-            if self.thread.is_stopped() {
-                drop(v); // the thread has ended: nothing will drop it later
+            if self.thread.is_stopped() || self.thread.inner.has_flag(LOCALS_CLOSED) {
+                // The thread's values have been torn down: nothing will
+                // drop this one later.
+                drop(v);
             } else {
                 // A re-entrant `with` of the same `Local` inside `f` put its
                 // fresh value back first: the outer value (put back last)
@@ -133,4 +153,43 @@ impl<T: Send + 'static> Drop for PutBack<T> {
             }
         }
     }
+}
+
+/// Drops the `Local` values of a thread that is ending (in its context, so
+/// destructors see it as `current_thread()`), in rounds: the values present
+/// when a round begins, oldest first, each on its own so that a destructor
+/// using another `Local` sees that one's value if it is still there. Values
+/// the destructors create are dropped in the next round; after
+/// [`TEARDOWN_ROUNDS`] the rest is leaked and reported. Then the thread's
+/// `Local`s are closed (`LOCALS_CLOSED`). Panicking destructors are caught.
+pub(crate) fn teardown(thread: &Thread) {
+    let inner = &*thread.inner;
+    let mut rounds = 0;
+    loop {
+        let n = inner.parts().locals_len();
+        if n == 0 {
+            inner.flags.fetch_or(LOCALS_CLOSED, Ordering::AcqRel);
+            return;
+        }
+        if rounds == TEARDOWN_ROUNDS {
+            break;
+        }
+        rounds += 1;
+        for _ in 0..n {
+            // Taken under the lock, dropped after it.
+            let Some(value) = inner.parts().take_first_local() else {
+                break;
+            };
+            drop_caught(value);
+        }
+    }
+    inner.flags.fetch_or(LOCALS_CLOSED, Ordering::AcqRel);
+    let rest = inner.parts().take_locals();
+    eprintln!(
+        "greenthread: {} Local value(s) of thread {} were still being created by \
+         destructors after {TEARDOWN_ROUNDS} rounds of teardown: leaked, not dropped",
+        rest.len(),
+        thread.name()
+    );
+    std::mem::forget(rest);
 }

@@ -39,6 +39,7 @@ pub use hooks::{
     settrace_all_threads, ExceptHook, ExceptHookArgs, TraceEvent, TraceHook,
 };
 pub(crate) use hooks::{install_at_start as hooks_install, install_panic_hook, Hooks};
+pub(crate) use local::teardown as teardown_locals;
 pub use local::Local;
 pub(crate) use spawn::spawn_on;
 pub use spawn::{spawn, JoinHandle};
@@ -119,7 +120,11 @@ impl<F: Future<Output = ()> + Send + 'static> Launch for BodyFuture<F> {
         rt: &Arc<runtime::RtInner>,
         thread: &Thread,
     ) -> Result<(), ThreadError> {
-        rt.launch(thread, self.0, true)
+        // A `start_new_thread` thread's panic is not the excepthook's
+        // (Python hands it to `sys.unraisablehook`; the panic hook prints
+        // it), SPEC §10.20.
+        let report = thread.inner.kind != Kind::Raw;
+        rt.launch(thread, self.0, report)
             .map(async_task::Task::detach)
     }
 }
@@ -173,7 +178,24 @@ pub(crate) enum Kind {
     Dummy,
     /// `Timer`.
     Timer,
+    /// A thread of [`start_new_thread`](crate::lowlevel::start_new_thread)
+    /// (Python's `_thread`): no `Thread` object, so hidden from
+    /// `enumerate()` and unnamed until it calls `current_thread()`, which
+    /// makes it a registered `_DummyThread` (`Dummy-N`) — as in CPython.
+    Raw,
 }
+
+/// `ThreadInner::flags`: asks the thread's wrapper to drop its target
+/// (shutdown).
+pub(crate) const CANCELLED: u8 = 1;
+/// `ThreadInner::flags`: its `Local` values have been torn down; a value
+/// created afterwards is dropped as soon as it has been used.
+pub(crate) const LOCALS_CLOSED: u8 = 2;
+/// `ThreadInner::flags`: a `Kind::Raw` thread not yet seen by
+/// `current_thread()`: registered (so shutdown finds it) but not counted
+/// by `enumerate()`/`active_count()`. Changed only under its registry
+/// shard's lock.
+pub(crate) const HIDDEN: u8 = 4;
 
 /// Lifecycle states.
 pub(crate) const INITIAL: u8 = 0;
@@ -215,8 +237,8 @@ pub(crate) struct ThreadInner {
     pub(crate) kind: Kind,
     /// `INITIAL`, `STARTED` or `STOPPED`.
     pub(crate) state: AtomicU8,
-    /// Set to ask the thread's wrapper to drop its target (shutdown).
-    pub(crate) cancelled: AtomicBool,
+    /// [`CANCELLED`], [`LOCALS_CLOSED`], [`HIDDEN`].
+    pub(crate) flags: AtomicU8,
     /// The daemon flag.
     daemon: AtomicBool,
     /// Its slot in the registry (`registry::NO_SLOT`: not registered).
@@ -225,8 +247,9 @@ pub(crate) struct ThreadInner {
     pub(crate) ident: AtomicU64,
     /// The OS thread it last ran on; 0 until it has run.
     pub(crate) native_id: AtomicU64,
-    /// `N` of the automatic name (0: named explicitly).
-    auto_n: u64,
+    /// `N` of the automatic name (0: named explicitly, or a
+    /// `start_new_thread` thread not yet seen by `current_thread()`).
+    pub(crate) auto_n: AtomicU64,
     /// Notified when the thread is marked `STOPPED`.
     pub(crate) done: Event,
     /// The target or the task's waker, and the rarely used state; one lock
@@ -260,6 +283,17 @@ impl Parts {
             .map(|e| std::mem::take(&mut e.locals))
             .unwrap_or_default()
     }
+
+    /// The number of `Local` values.
+    pub(crate) fn locals_len(&self) -> usize {
+        self.extra.as_ref().map_or(0, |e| e.locals.len())
+    }
+
+    /// Takes out the oldest `Local` value, if any.
+    pub(crate) fn take_first_local(&mut self) -> Option<Box<dyn Any + Send>> {
+        let locals = &mut self.extra.as_mut()?.locals;
+        (!locals.is_empty()).then(|| locals.remove(0).1)
+    }
 }
 
 /// A thread's target, then its task's waker.
@@ -286,6 +320,11 @@ pub(crate) struct Extra {
 }
 
 impl ThreadInner {
+    /// Whether `flag` (of `flags`) is set.
+    pub(crate) fn has_flag(&self, flag: u8) -> bool {
+        self.flags.load(Ordering::Acquire) & flag != 0
+    }
+
     /// Locks the thread's parts (never poisoned in practice: nothing panics
     /// under this lock; a poisoned one is used as is).
     pub(crate) fn parts(&self) -> std::sync::MutexGuard<'_, Parts> {
@@ -352,8 +391,13 @@ impl ThreadBuilder {
 
     /// Creates the (not yet started) thread.
     pub fn build<T: Target>(self, target: T) -> Thread {
+        self.build_kind(Kind::Thread, target)
+    }
+
+    /// Creates a (not yet started) thread of `kind` running `target`.
+    pub(crate) fn build_kind<T: Target>(self, kind: Kind, target: T) -> Thread {
         let body = Box::new(BodyFuture(RunTarget::Init(target, T::run)));
-        self.build_inner(Kind::Thread, Some(body))
+        self.build_inner(kind, Some(body))
     }
 
     /// Starts `future` as a thread with this name and daemon flag, returning
@@ -369,9 +413,11 @@ impl ThreadBuilder {
 
     pub(crate) fn build_inner(self, kind: Kind, target: Option<Body>) -> Thread {
         let daemon = self.daemon.unwrap_or_else(current_is_daemon);
-        let auto_n = match &self.name {
-            Some(_) => 0,
-            None => NAME_COUNTER.fetch_add(1, Ordering::Relaxed),
+        let auto_n = match (&self.name, kind) {
+            // A `start_new_thread` thread takes its `Dummy-N` when it is
+            // first seen (`registry::reveal`).
+            (Some(_), _) | (None, Kind::Raw) => 0,
+            (None, _) => NAME_COUNTER.fetch_add(1, Ordering::Relaxed),
         };
         Thread::from_parts(kind, self.name, auto_n, daemon, target)
     }
@@ -401,12 +447,14 @@ impl Thread {
             inner: Arc::new(ThreadInner {
                 kind,
                 state: AtomicU8::new(INITIAL),
-                cancelled: AtomicBool::new(false),
+                // A `start_new_thread` thread is hidden until it calls
+                // `current_thread()`.
+                flags: AtomicU8::new(if kind == Kind::Raw { HIDDEN } else { 0 }),
                 daemon: AtomicBool::new(daemon),
                 reg_slot: AtomicU32::new(registry::NO_SLOT),
                 ident: AtomicU64::new(0),
                 native_id: AtomicU64::new(0),
-                auto_n,
+                auto_n: AtomicU64::new(auto_n),
                 done: Event::new(),
                 parts: Mutex::new(Parts {
                     slot: target.map_or(Slot::Empty, Slot::Target),
@@ -420,7 +468,7 @@ impl Thread {
                 // Only a thread that `start()` will launch needs its home:
                 // main, dummy and `spawn` threads are running already.
                 home: match (kind, has_target) {
-                    (Kind::Thread | Kind::Timer, true) => context::home_runtime(),
+                    (Kind::Thread | Kind::Timer | Kind::Raw, true) => context::home_runtime(),
                     _ => None,
                 },
             }),
@@ -478,7 +526,7 @@ impl Thread {
 
     /// Takes the target for `start()`.
     fn take_target(&self) -> Result<Body, ThreadError> {
-        if self.inner.kind != Kind::Thread && self.inner.kind != Kind::Timer
+        if !matches!(self.inner.kind, Kind::Thread | Kind::Timer | Kind::Raw)
             || self.inner.state.load(Ordering::Acquire) != INITIAL
         {
             return Err(ThreadError::AlreadyStarted);
@@ -532,7 +580,7 @@ impl Thread {
     }
 
     fn check_joinable(&self) -> Result<(), ThreadError> {
-        if self.inner.kind == Kind::Dummy {
+        if matches!(self.inner.kind, Kind::Dummy | Kind::Raw) {
             return Err(ThreadError::JoinDummy);
         }
         if self.inner.state.load(Ordering::Acquire) == INITIAL {
@@ -568,8 +616,12 @@ impl Thread {
     fn auto_name(&self) -> String {
         match self.inner.kind {
             Kind::Main => "MainThread".to_string(),
-            Kind::Dummy => format!("Dummy-{}", self.inner.auto_n),
-            Kind::Thread | Kind::Timer => format!("Thread-{}", self.inner.auto_n),
+            Kind::Dummy | Kind::Raw => {
+                format!("Dummy-{}", self.inner.auto_n.load(Ordering::Relaxed))
+            }
+            Kind::Thread | Kind::Timer => {
+                format!("Thread-{}", self.inner.auto_n.load(Ordering::Relaxed))
+            }
         }
     }
 
@@ -621,7 +673,7 @@ impl Thread {
 
     /// Asks the thread's wrapper to drop its target (runtime shutdown).
     pub(crate) fn cancel(&self) {
-        self.inner.cancelled.store(true, Ordering::Release);
+        self.inner.flags.fetch_or(CANCELLED, Ordering::Release);
         let waker = match &self.inner.parts().slot {
             Slot::Waker(w) => Some(w.clone()),
             _ => None,
@@ -637,7 +689,7 @@ impl fmt::Display for Thread {
         let class = match self.inner.kind {
             Kind::Thread => "Thread",
             Kind::Main => "_MainThread",
-            Kind::Dummy => "_DummyThread",
+            Kind::Dummy | Kind::Raw => "_DummyThread",
             Kind::Timer => "Timer",
         };
         let status = match self.inner.state.load(Ordering::Acquire) {
@@ -673,6 +725,17 @@ fn current_is_daemon() -> bool {
 /// start — a `_DummyThread` registered for it.
 #[doc(alias = "currentThread")]
 pub fn current_thread() -> Thread {
+    let t = current_thread_unseen();
+    if t.inner.kind == Kind::Raw {
+        registry::reveal(&t);
+    }
+    t
+}
+
+/// [`current_thread`] without making a `start_new_thread` thread a visible
+/// `_DummyThread` (what `Local` uses: Python's `threading.local` does not
+/// call `current_thread()` either).
+pub(crate) fn current_thread_unseen() -> Thread {
     context::thread().unwrap_or_else(registry::dummy_for_this_os_thread)
 }
 
@@ -691,9 +754,11 @@ pub fn active_count() -> usize {
 }
 
 /// All alive threads of the calling thread's runtime, main, daemon and dummy
-/// threads included, in start order (Python's `threading.enumerate()`).
+/// threads included, in start order (Python's `threading.enumerate()`). A
+/// [`start_new_thread`](crate::lowlevel::start_new_thread) thread is listed
+/// once it has called [`current_thread`], as in Python.
 pub fn enumerate() -> Vec<Thread> {
-    runtime::current_or_global().registry.snapshot()
+    runtime::current_or_global().registry.visible()
 }
 
 /// The calling thread's ident (Python's `get_ident()`).

@@ -1,11 +1,16 @@
 //! The registry of alive threads behind `enumerate()` and `active_count()`,
 //! and the `_DummyThread`s of foreign OS threads.
+//!
+//! A `start_new_thread` thread (`Kind::Raw`) is registered from its start,
+//! so that shutdown finds and cancels it, but `HIDDEN`: `enumerate()` and
+//! `active_count()` leave it out until it calls `current_thread()`
+//! ([`reveal`]), as CPython registers a `_DummyThread` only then.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use super::{Kind, Thread};
+use super::{Kind, Thread, HIDDEN, NAME_COUNTER};
 use crate::runtime;
 
 /// Shards of the registry: spreads the lock traffic of many threads starting
@@ -30,6 +35,8 @@ struct Shard {
     slots: Vec<Option<Thread>>,
     /// Free slots, most recently freed last.
     free: Vec<u32>,
+    /// How many of the registered threads are `HIDDEN`.
+    hidden: usize,
 }
 
 impl Shard {
@@ -47,21 +54,36 @@ impl Shard {
             }
         };
         t.inner.reg_slot.store(slot, Ordering::Relaxed);
+        if t.inner.has_flag(HIDDEN) {
+            self.hidden += 1;
+        }
+    }
+
+    /// Whether `t` is registered here.
+    fn holds(&self, t: &Thread) -> bool {
+        let slot = t.inner.reg_slot.load(Ordering::Relaxed);
+        self.slots
+            .get(slot as usize)
+            .is_some_and(|e| e.as_ref() == Some(t))
     }
 
     fn remove(&mut self, t: &Thread) -> Option<Thread> {
-        let slot = t.inner.reg_slot.load(Ordering::Relaxed);
-        let entry = self.slots.get_mut(slot as usize)?;
-        if !entry.as_ref().is_some_and(|e| e == t) {
+        if !self.holds(t) {
             return None; // not registered here (or removed already)
         }
+        if t.inner.has_flag(HIDDEN) {
+            self.hidden -= 1;
+        }
+        let slot = t.inner.reg_slot.load(Ordering::Relaxed);
+        let entry = self.slots.get_mut(slot as usize)?;
         t.inner.reg_slot.store(NO_SLOT, Ordering::Relaxed);
         self.free.push(slot);
         entry.take()
     }
 
+    /// The visible threads.
     fn len(&self) -> usize {
-        self.slots.len() - self.free.len()
+        self.slots.len() - self.free.len() - self.hidden
     }
 
     fn threads(&self) -> impl Iterator<Item = &Thread> {
@@ -137,8 +159,18 @@ impl Registry {
             .sum()
     }
 
-    /// The alive threads in start (ident) order.
+    /// The alive threads in start (ident) order, hidden ones included
+    /// (what shutdown and the `_all_threads` hooks need).
     pub(crate) fn snapshot(&self) -> Vec<Thread> {
+        self.collect(|_| true)
+    }
+
+    /// The alive threads `enumerate()` shows, in start (ident) order.
+    pub(crate) fn visible(&self) -> Vec<Thread> {
+        self.collect(|t| !t.inner.has_flag(HIDDEN))
+    }
+
+    fn collect(&self, keep: impl Fn(&Thread) -> bool) -> Vec<Thread> {
         let mut all: Vec<Thread> = Vec::with_capacity(self.len());
         for shard in self.shards.iter() {
             all.extend(
@@ -146,11 +178,27 @@ impl Registry {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .threads()
+                    .filter(|t| keep(t))
                     .cloned(),
             );
         }
         all.sort_by_key(|t| t.inner.ident.load(Ordering::Relaxed));
         all
+    }
+
+    /// Makes a hidden thread visible (see [`reveal`]).
+    fn reveal(&self, t: &Thread) {
+        let mut shard = self.shard(t);
+        if !t.inner.has_flag(HIDDEN) {
+            return; // a racing call won
+        }
+        // Named first, so it is never listed unnamed.
+        let n = NAME_COUNTER.fetch_add(1, Ordering::Relaxed);
+        t.inner.auto_n.store(n, Ordering::Relaxed);
+        if shard.holds(t) {
+            shard.hidden -= 1;
+        }
+        t.inner.flags.fetch_and(!HIDDEN, Ordering::AcqRel);
     }
 
     /// Any alive thread matching `pred`.
@@ -165,11 +213,26 @@ impl Registry {
     }
 }
 
+/// A `start_new_thread` thread calling `current_thread()` (Python creates
+/// its `_DummyThread` then): it takes its `Dummy-N` name and becomes
+/// visible in its runtime's registry. Nothing once it is visible.
+pub(crate) fn reveal(t: &Thread) {
+    if t.inner.has_flag(HIDDEN) {
+        // It is the thread being polled here, so this is its runtime.
+        crate::context::with_runtime(|rt| {
+            if let Some(rt) = rt {
+                rt.registry.reveal(t);
+            }
+        });
+    }
+}
+
 /// This OS thread's `_DummyThread`, deregistered when the OS thread exits.
 struct DummyGuard(Thread);
 
 impl Drop for DummyGuard {
     fn drop(&mut self) {
+        super::local::teardown(&self.0);
         runtime::global().registry.remove(&self.0);
         self.0.inner.mark_stopped();
     }

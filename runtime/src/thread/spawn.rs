@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::error::JoinError;
-use super::task::{panic_message, Ended};
+use super::task::{drop_caught, Ended};
 use super::{Kind, Thread, ThreadBuilder};
 use crate::context;
 
@@ -55,11 +55,42 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    // The output travels in a `Caught`: if the handle was dropped, async-task
+    // drops it under an abort guard, where a panicking `Drop` must not reach.
     let task = rt
-        .launch(&thread, future, false)
+        .launch(&thread, Catching(future), false)
         .ok()
         .map(async_task::Task::fallible);
     JoinHandle { thread, task }
+}
+
+/// A `spawn` future whose output is wrapped in [`Caught`]. (Not an `async`
+/// block: that would drop the future inside its own poll, where a panic of
+/// its `Drop` would become the thread's panic; the thread's wrapper drops
+/// it after it is done, catching that.)
+struct Catching<F>(F);
+
+impl<F: Future> Future for Catching<F> {
+    type Output = Caught<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: the one field is structurally pinned: `Catching` never
+        // moves it out, has no `Drop` impl, and is `Unpin` only if `F` is.
+        let fut = unsafe { self.map_unchecked_mut(|c| &mut c.0) };
+        fut.poll(cx).map(|v| Caught(Some(v)))
+    }
+}
+
+/// A `spawn` future's output on its way to the [`JoinHandle`]: dropped
+/// through [`drop_caught`] if nobody takes it.
+struct Caught<T>(Option<T>);
+
+impl<T> Drop for Caught<T> {
+    fn drop(&mut self) {
+        if let Some(v) = self.0.take() {
+            drop_caught(v);
+        }
+    }
 }
 
 /// A handle to a thread started by [`spawn`]: awaiting it gives the
@@ -72,7 +103,7 @@ where
 pub struct JoinHandle<T> {
     thread: Thread,
     /// `None` if the thread could not start.
-    task: Option<async_task::FallibleTask<Result<T, Ended>>>,
+    task: Option<async_task::FallibleTask<Result<Caught<T>, Ended>>>,
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
@@ -109,8 +140,11 @@ impl<T> Future for JoinHandle<T> {
         };
         self.task = None;
         Poll::Ready(match out {
-            Ok(v) => Ok(v),
-            Err(Ended::Panicked(p)) => Err(JoinError::panicked(panic_message(&*p))),
+            Ok(mut v) => match v.0.take() {
+                Some(v) => Ok(v),
+                None => Err(JoinError::cancelled()), // taken once only
+            },
+            Err(Ended::Panicked(p)) => Err(JoinError::panicked(p.into_message())),
             Err(Ended::Exited | Ended::Cancelled) => Err(JoinError::cancelled()),
         })
     }

@@ -8,8 +8,19 @@
 //! GIL; report `Suspend` or end the thread.
 //!
 //! Ending a thread (`finish`), in Python's order: excepthook (for a panic of
-//! a `Thread` target), drop its `Local` values, report `Exit`, forget the
-//! waker, leave the registry, mark it `STOPPED`, wake every joiner.
+//! a `Thread` target), drop its `Local` values, report `Exit` (and `Start`
+//! before it if the target was cancelled before it ever ran, SPEC §10.13),
+//! forget the waker, leave the registry, mark it `STOPPED`, wake every
+//! joiner.
+//!
+//! User code dropped by the runtime — the target, a panic payload, `Local`
+//! values, a hook — is dropped through [`drop_caught`]: a panicking
+//! destructor is caught there, never left to unwind into async-task's
+//! abort guards (which drop a finished task's output and its future) or to
+//! skip the ending steps. A payload is dropped as soon as its message is
+//! taken, in the thread that panicked (only the main thread keeps it, to
+//! resume it from `block_on`), so no user payload ever travels in a task's
+//! output.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -39,8 +50,8 @@ thread_local! {
 /// How a thread's target ended, when it did not return a value.
 #[derive(Debug)]
 pub(crate) enum Ended {
-    /// It panicked with this payload.
-    Panicked(Box<dyn Any + Send>),
+    /// It panicked.
+    Panicked(Panic),
     /// It called [`exit`](crate::exit).
     Exited,
     /// The runtime shut down and dropped it.
@@ -55,6 +66,74 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
         s.clone()
     } else {
         "Box<dyn Any>".to_string()
+    }
+}
+
+/// Drops `value` — user code: a target, a panic payload, `Local` values —
+/// catching a panic of its destructor (Python prints and ignores an
+/// exception in `__del__`; the panic hook has printed this one). If the
+/// caught panic's own payload panics when dropped too, that payload is
+/// leaked: the last resort, as nothing could catch a third panic.
+pub(crate) fn drop_caught<T>(value: T) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(again);
+        }
+    }
+}
+
+/// A target's panic: its message, and its payload only where it is resumed
+/// (the main thread's, from `block_on`). The payload is user code whose
+/// `Drop` may panic: it is dropped through [`drop_caught`], even when this
+/// is dropped inside an abort guard.
+pub(crate) struct Panic {
+    /// The panic message.
+    message: String,
+    /// The payload, kept to be resumed.
+    payload: Option<Box<dyn Any + Send>>,
+}
+
+impl Panic {
+    /// Takes the message of `payload`, and keeps the payload only if
+    /// `keep`; otherwise it is dropped here, safely.
+    fn new(payload: Box<dyn Any + Send>, keep: bool) -> Panic {
+        let message = panic_message(&*payload);
+        let payload = if keep {
+            Some(payload)
+        } else {
+            drop_caught(payload);
+            None
+        };
+        Panic { message, payload }
+    }
+
+    /// The panic message.
+    pub(crate) fn into_message(mut self) -> String {
+        std::mem::take(&mut self.message)
+    }
+
+    /// The payload to resume (the message, if it was not kept).
+    pub(crate) fn into_payload(mut self) -> Box<dyn Any + Send> {
+        match self.payload.take() {
+            Some(p) => p,
+            None => Box::new(std::mem::take(&mut self.message)),
+        }
+    }
+}
+
+impl Drop for Panic {
+    fn drop(&mut self) {
+        if let Some(p) = self.payload.take() {
+            drop_caught(p);
+        }
+    }
+}
+
+impl std::fmt::Debug for Panic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Panic")
+            .field("message", &self.message)
+            .finish_non_exhaustive()
     }
 }
 
@@ -98,28 +177,30 @@ impl<F> ThreadTask<F> {
     /// Drops the target inside the thread's context, swallowing a panic of
     /// its destructor (nothing could receive it).
     fn drop_target(&mut self) {
-        if self.fut.is_some() {
-            let _ = catch_unwind(AssertUnwindSafe(|| self.fut = None));
+        if let Some(fut) = self.fut.take() {
+            drop_caught(fut);
         }
     }
 
     /// The ending steps (module docs); idempotent.
-    fn finish(&mut self, panic: Option<&(dyn Any + Send)>) {
+    fn finish(&mut self, panic: Option<&Panic>) {
         if self.finished {
             return;
         }
         self.finished = true;
         let inner = &self.thread.inner;
-        if let (true, Some(payload)) = (self.report, panic) {
-            hooks::report_panic(&self.thread, panic_message(payload));
+        if let (true, Some(panic)) = (self.report, panic) {
+            hooks::report_panic(&self.thread, panic.message.clone());
         }
-        // One lock for both; dropped in Python's order below.
-        let (locals, waker) = {
-            let mut parts = inner.parts();
-            (parts.take_locals(), std::mem::take(&mut parts.slot))
-        };
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(locals)));
+        super::local::teardown(&self.thread);
+        if self.first_poll {
+            // Cancelled before its first poll (or while queued for the
+            // GIL): a traced thread still reports `Start` first (§10.13).
+            self.first_poll = false;
+            hooks::trace(&self.thread, TraceEvent::Start);
+        }
         hooks::trace(&self.thread, TraceEvent::Exit);
+        let waker = std::mem::take(&mut inner.parts().slot);
         drop(waker);
         if inner.kind == Kind::Main {
             return; // the runtime stops the main thread after shutdown
@@ -147,7 +228,7 @@ impl<F: Future> Future for ThreadTask<F> {
         if this.first_poll {
             inner.parts().slot = Slot::Waker(cx.waker().clone());
         }
-        if inner.cancelled.load(Ordering::Acquire) {
+        if inner.has_flag(super::CANCELLED) {
             this.drop_target();
             this.finish(None);
             return Poll::Ready(Err(Ended::Cancelled));
@@ -209,11 +290,15 @@ impl<F: Future> Future for ThreadTask<F> {
             Err(payload) => {
                 this.drop_target();
                 if payload.is::<ThreadExit>() {
+                    drop_caught(payload);
                     this.finish(None);
                     return Poll::Ready(Err(Ended::Exited));
                 }
-                this.finish(Some(&*payload));
-                Poll::Ready(Err(Ended::Panicked(payload)))
+                // Only the main thread's payload is resumed (from
+                // `block_on`): the others are dropped here, safely.
+                let panic = Panic::new(payload, this.thread.inner.kind == Kind::Main);
+                this.finish(Some(&panic));
+                Poll::Ready(Err(Ended::Panicked(panic)))
             }
         }
     }

@@ -23,7 +23,9 @@
 //!    through the `mio::Waker` — the only syscall on the arm path, and only
 //!    when the new timer is the earliest.
 //! 4. Firing collects the expired wakers under the lock and wakes them after
-//!    dropping it, in deadline order.
+//!    dropping it, in deadline order, each under `catch_unwind`
+//!    ([`wake_caught`]): a panicking waker neither unwinds through the
+//!    driver's state nor keeps the rest of the batch from being woken.
 //! 5. I/O sources register with a token that indexes a slab of
 //!    [`ScheduledIo`]s; an event sets readiness bits and wakes the readers or
 //!    writers waiting on it (edge-triggered: waiters clear the bits they have
@@ -51,8 +53,9 @@
 
 use std::collections::BTreeMap;
 use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -95,10 +98,22 @@ pub(crate) fn poll_now() -> bool {
     match DRIVER.get() {
         Some(d) => match d.poller.try_lock() {
             Ok(mut p) => d.turn(&mut p, false),
-            Err(_) => false,
+            // Wakers are caught one by one (`wake_caught`), so nothing
+            // should poison it; if something did, the poll is still sound.
+            Err(TryLockError::Poisoned(e)) => d.turn(&mut e.into_inner(), false),
+            Err(TryLockError::WouldBlock) => false,
         },
         None => false,
     }
+}
+
+/// Wakes `waker`, swallowing its panic: the driver runs user wakers for
+/// whoever registered them, and one that panics must neither kill the
+/// worker or driver thread turning it nor cost the other wakers of the
+/// same batch their wake-up (SPEC §10.27). Python likewise reports and
+/// ignores an exception it cannot deliver; the panic hook has printed it.
+pub(crate) fn wake_caught(waker: Waker) {
+    let _ = catch_unwind(AssertUnwindSafe(move || waker.wake()));
 }
 
 /// The poll and the buffers of a turn: whoever holds it turns the driver.
@@ -317,7 +332,7 @@ impl Driver {
         let timeout = self.fire_expired(&mut p.expired);
         let fired = !p.expired.is_empty();
         for waker in p.expired.drain(..) {
-            waker.wake();
+            wake_caught(waker);
         }
         (fired, timeout)
     }
