@@ -23,9 +23,7 @@ use std::time::Duration;
 use greenthread::queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 use proptest::prelude::*;
 
-use prop_support::{
-    cancellable, common, run_cases, settle, wait_kind, Common, Count, Wait, Waiters,
-};
+use prop_support::{cancellable, common, run_cases, wait_kind, Common, Count, Wait, Waiters};
 
 /// Cases per run and queue kind and runtime kind, unless `PROPTEST_CASES`
 /// says more.
@@ -457,11 +455,7 @@ async fn q_case<T: Q>(maxsize: usize, ops: Vec<QOp>) -> Result<(), String> {
             }
         }
     }
-    if result.is_ok() {
-        result = settle(|| check_queue(&q, &t)).await;
-    }
-    waiters.finish(result).await?;
-    check_queue(&q, &t)?;
+    waiters.wind_up(result, || check_queue(&q, &t)).await?;
     let waiting = t.getting.get() + t.putting.get() + t.joining.get();
     if waiting != 0 {
         return Err(format!(

@@ -22,7 +22,7 @@ use greenthread::{BoundedSemaphore, Lock, RLock, Semaphore};
 use proptest::prelude::*;
 
 use prop_support::{
-    cancellable, common, pause, run_cases, settle, wait_kind, Common, Count, Pause, Wait, Waiters,
+    cancellable, common, pause, run_cases, wait_kind, Common, Count, Pause, Wait, Waiters,
 };
 
 /// Cases per run and primitive and kind, unless `PROPTEST_CASES` says more.
@@ -381,12 +381,9 @@ async fn permit_case<P: Permits>(init: usize, ops: Vec<PermitOp>) -> Result<(), 
             }
         }
     }
-    if result.is_ok() {
-        result = settle(|| check_permits(&p, init, &main, &t)).await;
-    }
-    // Tear down: every waiter is cancelled and must end.
-    waiters.finish(result).await?;
-    check_permits(&p, init, &main, &t)?;
+    waiters
+        .wind_up(result, || check_permits(&p, init, &main, &t))
+        .await?;
     if t.waiting.get() != 0 {
         return Err(format!("{} waiter(s) left inside acquire", t.waiting.get()));
     }

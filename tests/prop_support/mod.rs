@@ -178,6 +178,22 @@ impl Waiters {
         result?;
         joined
     }
+
+    /// The end of a case whose checks so far gave `result`: if they held,
+    /// [`settle`]s on `check`; then [`finish`](Self::finish)es (every
+    /// waiter cancelled and ended) and runs `check` once more on what the
+    /// waiters left.
+    pub(crate) async fn wind_up<K: PartialEq>(
+        self,
+        mut result: Result<(), String>,
+        mut check: impl FnMut() -> Result<K, String>,
+    ) -> Result<(), String> {
+        if result.is_ok() {
+            result = settle(&mut check).await;
+        }
+        self.finish(result).await?;
+        check().map(drop)
+    }
 }
 
 /// Runs `fut` until it completes (`Some`) or the waiter is cancelled
