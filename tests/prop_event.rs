@@ -33,7 +33,9 @@ use futures::channel::oneshot;
 use greenthread::Event;
 use proptest::prelude::*;
 
-use prop_support::{cancellable, common, run_cases, wait_kind, Common, Count, Wait, Waiters};
+use prop_support::{
+    cancellable, common, run_cases, wait_kind, Common, Count, FirstError, Wait, Waiters,
+};
 
 /// Cases per run and runtime kind, unless `PROPTEST_CASES` says more.
 const CASES: u32 = 40;
@@ -101,14 +103,10 @@ struct EventTrack {
     returned: Count,
     registry: Mutex<Registry>,
     /// The first wrong return value a waiter saw.
-    error: Mutex<Option<String>>,
+    error: FirstError,
 }
 
 impl EventTrack {
-    fn fail(&self, msg: String) {
-        lock(&self.error).get_or_insert(msg);
-    }
-
     /// Main: `set()`, making every registered wait one that must return.
     fn set(&self, ev: &Event) {
         {
@@ -132,9 +130,7 @@ impl EventTrack {
 /// The invariants of an event case; `Ok` carries the counters, for
 /// [`settle`](prop_support::settle)'s stability test.
 fn check_event(ev: &Event, t: &EventTrack) -> Result<[usize; 3], String> {
-    if let Some(e) = lock(&t.error).clone() {
-        return Err(e);
-    }
+    t.error.check()?;
     let r = lock(&t.registry);
     if ev.is_set() && !r.registered.is_empty() {
         return Err(format!(
@@ -206,16 +202,16 @@ async fn one_wait(
     t.waiting.dec();
     let Some(r) = r else { return false };
     if how.duration().is_none() && !r {
-        t.fail("wait() returned false".into());
+        t.error.set("wait() returned false".into());
     }
     if r && !set_at_start && sets_after == sets_before {
-        t.fail(format!(
+        t.error.set(format!(
             "a {how:?} wait returned true, but the flag was clear when it began and no set() \
              was made while it waited"
         ));
     }
     if !r && set_at_start && clears_after == clears_before {
-        t.fail(format!(
+        t.error.set(format!(
             "a {how:?} wait timed out, but the flag was set when it began and no clear() was \
              made while it waited"
         ));

@@ -1,9 +1,10 @@
 //! Property tests of the synchronization primitives against a sequential
 //! model: random sequences of operations (waiters that wait forever, with a
-//! timeout, or are cancelled at a random point; bursts of releases,
-//! notifies or sets with no `.await` between them; non-blocking tries) on
-//! `Semaphore`, `BoundedSemaphore`, `Lock`, `RLock`, `Condition`, `Event`
-//! and `Barrier`, in every runtime kind.
+//! timeout, or are cancelled at a random point; bursts of releases with no
+//! `.await` between them; non-blocking tries) on `Semaphore`,
+//! `BoundedSemaphore`, `Lock` and `RLock`, in every runtime kind
+//! (`Condition`, `Event` and `Barrier` have theirs in `prop_cond.rs`,
+//! `prop_event.rs` and `prop_barrier.rs`).
 //!
 //! After each sequence (and at random `Settle` points in it) the state must
 //! become quiescent within a generous bound and then satisfy the model:

@@ -11,6 +11,7 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
@@ -288,6 +289,28 @@ impl Count {
     /// The count now.
     pub(crate) fn get(&self) -> usize {
         self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The first fault a waiter saw (a wrong return value), for the case's
+/// check to report.
+#[derive(Debug, Default)]
+pub(crate) struct FirstError(Mutex<Option<String>>);
+
+impl FirstError {
+    /// Records `msg` unless a fault is recorded already.
+    pub(crate) fn set(&self, msg: String) {
+        // A waiter that panicked holding it is reported by `join_all`.
+        let mut e = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        e.get_or_insert(msg);
+    }
+
+    /// `Err` with the fault, if one was recorded.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        match &*self.0.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
     }
 }
 
