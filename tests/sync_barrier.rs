@@ -312,7 +312,7 @@ rt_test! {
             let b = b.clone();
             async move {
                 let mut wrong = Vec::new();
-                for _ in 0..2000 {
+                for _ in 0..20_000 {
                     match greenthread::timeout(Duration::from_secs(10), b.wait()).await {
                         Ok(Ok(0)) => {}
                         other => wrong.push(format!("{other:?}")),
