@@ -300,3 +300,34 @@ fn foreign_executors() {
     r.sort();
     assert_eq!(r, [0, 1, 2, 3]);
 }
+
+rt_test! {
+    /// Indices stay in `0..parties` while threads keep arriving: a thread
+    /// that arrives just after the last party of a round, before that round
+    /// is released, belongs to the next round, not to the released one.
+    /// (Found by `prop_barrier`: a 1-party barrier handed out index 1.)
+    async fn crowded_arrivals_keep_indices_in_range() {
+        let b = Barrier::new(1);
+        let out = run_threads(4, |_| {
+            let b = b.clone();
+            async move {
+                let mut wrong = Vec::new();
+                for _ in 0..20_000 {
+                    match greenthread::timeout(Duration::from_secs(10), b.wait()).await {
+                        Ok(Ok(0)) => {}
+                        other => wrong.push(format!("{other:?}")),
+                    }
+                }
+                wrong
+            }
+        })
+        .await;
+        let wrong: Vec<String> = out.into_iter().flatten().collect();
+        assert!(
+            wrong.is_empty(),
+            "a 1-party barrier's wait gave {} result(s) other than Ok(0): {:?}",
+            wrong.len(),
+            &wrong[..wrong.len().min(5)]
+        );
+    }
+}
