@@ -11,8 +11,10 @@
 //! Each cycle of the barrier is a [`Round`]; every waiter holds its round
 //! and, when woken, reads that round's outcome (`Released` or `Broken`). So:
 //!
-//! 1. The last arriver marks the round as *draining* (later arrivals wait for
-//!    the next round), runs the action outside the mutex, then sets the
+//! 1. The last arriver marks the round as *draining* in the critical section
+//!    in which it arrives (later arrivals wait for the next round; marking it
+//!    later let another arrival join the full round with an index of
+//!    `parties` or more), runs the action outside the mutex, then sets the
 //!    outcome `Released`, starts a fresh round and wakes everybody.
 //! 2. A panicking action sets the outcome `Broken` and breaks the barrier;
 //!    the panic is resumed in the last arriver.
@@ -224,6 +226,13 @@ impl Barrier {
                 if !st.draining {
                     let index = st.count;
                     st.count += 1;
+                    if index + 1 == self.inner.parties {
+                        // Closed to arrivals in the same critical section
+                        // as the last one arrives: else another arrival
+                        // could join this round, past `parties`, before
+                        // `release` runs.
+                        st.draining = true;
+                    }
                     break (index, st.round.clone());
                 }
                 self.inner.event.listen()
@@ -274,7 +283,6 @@ impl Barrier {
     /// The last arriver: run the action, then release the round.
     fn release(&self, index: usize, round: &Arc<Round>) -> Result<usize, BrokenBarrierError> {
         if let Some(action) = &self.inner.action {
-            self.state().draining = true;
             if let Err(panic) = panic::catch_unwind(AssertUnwindSafe(action)) {
                 let mut st = self.state();
                 st.draining = false;
