@@ -1,5 +1,7 @@
-//! Back-ends shared by the benchmark files: the same worker count for every
-//! pool, constructed outside the timed region (see `benches/README.md`).
+//! Back-ends shared by the benchmark files, as the raw runtimes the
+//! criterion-only variants use; all built by `greenthread_benches::backend`
+//! (the same worker count for every pool), outside the timed region (see
+//! `benches/README.md`).
 #![allow(dead_code)] // each bench file uses the back-ends it needs
 
 use std::future::Future;
@@ -9,22 +11,14 @@ pub(crate) fn full() -> bool {
     std::env::var_os("GT_BENCH_FULL").is_some()
 }
 
-/// A greenthread runtime in Green mode.
+/// A greenthread runtime in Green mode ([`Green::pool`]).
 pub(crate) fn green(gil: bool) -> greenthread::Runtime {
-    greenthread::Runtime::builder()
-        .mode(greenthread::Mode::Green)
-        .workers(workers())
-        .gil(gil)
-        .build()
-        .expect("greenthread runtime")
+    Green::pool(gil).into_runtime()
 }
 
-/// A greenthread runtime in OS-thread mode.
+/// A greenthread runtime in OS-thread mode ([`Green::os`]).
 pub(crate) fn os() -> greenthread::Runtime {
-    greenthread::Runtime::builder()
-        .mode(greenthread::Mode::OsThreads)
-        .build()
-        .expect("greenthread runtime")
+    Green::os().into_runtime()
 }
 
 /// Runs `f` as a thread of `rt` and waits for its result.
@@ -36,13 +30,9 @@ where
     greenthread::block_on(rt.spawn(f)).expect("bench thread")
 }
 
-/// A tokio multi-thread runtime.
+/// A tokio multi-thread runtime with timers and I/O ([`Tokio::pool_with_io`]).
 pub(crate) fn tokio() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers())
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
+    Tokio::pool_with_io().into_runtime()
 }
 
 /// Runs `f` as a tokio task and waits for it.

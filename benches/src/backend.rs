@@ -131,6 +131,11 @@ impl Green {
     pub fn runtime(&self) -> &greenthread::Runtime {
         &self.0
     }
+
+    /// The runtime itself, owned.
+    pub fn into_runtime(self) -> greenthread::Runtime {
+        self.0
+    }
 }
 
 impl<T: Send + 'static> Sends<T> for greenthread::queue::Queue<T> {
@@ -259,6 +264,11 @@ impl Tokio {
     /// The runtime itself.
     pub fn runtime(&self) -> &tokio::runtime::Runtime {
         &self.0
+    }
+
+    /// The runtime itself, owned.
+    pub fn into_runtime(self) -> tokio::runtime::Runtime {
+        self.0
     }
 }
 
