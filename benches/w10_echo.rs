@@ -1,4 +1,4 @@
-//! W10 TCP echo on loopback (`../shared/BENCHMARKS.md`, `benches/README.md`):
+//! W10 TCP echo on loopback (`benches/README.md`):
 //! N connections × 100 round trips of 64 B, each client a thread/task that
 //! connects, sets `TCP_NODELAY`, then writes 64 B and reads them back 100
 //! times; the server runs one thread/task per connection echoing with a
@@ -224,7 +224,7 @@ fn smol_server(smol: &common::Smol) -> SocketAddr {
         assert_eq!(rc, 0, "listen: {}", std::io::Error::last_os_error());
     }
     let addr = listener.get_ref().local_addr().unwrap();
-    let ex = smol.ex.clone();
+    let ex = smol.ex;
     smol.ex
         .spawn(async move {
             loop {
@@ -241,7 +241,7 @@ fn smol_server(smol: &common::Smol) -> SocketAddr {
 
 fn smol_batch(smol: &common::Smol, addr: SocketAddr, conns: usize, lat: &Latencies) {
     let lat = lat.clone();
-    let ex = smol.ex.clone();
+    let ex = smol.ex;
     smol.run(async move {
         let hs: Vec<_> = (0..conns)
             .map(|_| {

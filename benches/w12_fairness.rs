@@ -124,7 +124,7 @@ fn tokio() -> (Duration, Duration) {
 
 fn smol() -> (Duration, Duration) {
     let smol = common::Smol::new();
-    let ex = smol.ex.clone();
+    let ex = smol.ex;
     smol.run(async move {
         let stop = Arc::new(AtomicBool::new(false));
         let hogs: Vec<_> = (0..2)
@@ -133,7 +133,7 @@ fn smol() -> (Duration, Duration) {
                 ex.spawn(async move {
                     while !stop.load(Ordering::Relaxed) {
                         hog(HOG_SLICE);
-                        common::yield_now().await;
+                        futures_lite::future::yield_now().await;
                     }
                 })
             })

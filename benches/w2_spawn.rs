@@ -9,7 +9,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use common::{Green, Tasks, Tokio};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
+};
+use greenthread_benches::backend::Smol;
+use greenthread_benches::w2_spawn;
 
 fn sizes() -> Vec<usize> {
     if common::full() {
@@ -19,68 +25,38 @@ fn sizes() -> Vec<usize> {
     }
 }
 
-/// W2: `n` trivial threads spawned from inside a thread, each joined.
+/// W2: `n` trivial threads spawned from inside a thread, each joined
+/// (`greenthread_benches::w2_spawn`, as in `greenthread bench`).
 fn spawn_many(c: &mut Criterion) {
     let mut g = c.benchmark_group("w2_spawn_many");
     g.sample_size(10).measurement_time(Duration::from_secs(3));
-    let green = common::green(false);
-    let gil = common::green(true);
-    let tokio = common::tokio();
-    let smol = common::Smol::new();
+    let green = Green::pool(false);
+    let gil = Green::pool(true);
+    let tokio = Tokio::pool_with_io();
+    let smol = Smol::pool();
     for n in sizes() {
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::new("green", n), &n, |b, &n| {
-            b.iter(|| common::green_run(&green, green_spawn_many(n)))
-        });
-        g.bench_with_input(BenchmarkId::new("green+gil", n), &n, |b, &n| {
-            b.iter(|| common::green_run(&gil, green_spawn_many(n)))
-        });
-        g.bench_with_input(BenchmarkId::new("tokio", n), &n, |b, &n| {
-            b.iter(|| {
-                common::tokio_run(&tokio, async move {
-                    let hs: Vec<_> = (0..n).map(|_| tokio::spawn(async {})).collect();
-                    for h in hs {
-                        h.await.unwrap();
-                    }
-                })
-            })
-        });
-        g.bench_with_input(BenchmarkId::new("smol", n), &n, |b, &n| {
-            let ex = smol.ex.clone();
-            b.iter(|| {
-                let ex = ex.clone();
-                smol.run(async move {
-                    let hs: Vec<_> = (0..n).map(|_| ex.spawn(async {})).collect();
-                    for h in hs {
-                        h.await;
-                    }
-                })
-            })
-        });
+        bench(&mut g, "green", n, &green);
+        bench(&mut g, "green+gil", n, &gil);
+        bench(&mut g, "tokio", n, &tokio);
+        bench(&mut g, "smol", n, &smol);
     }
     // One OS thread per spawn: only the small size.
-    let os = common::os();
+    let os = Green::os();
     let n = 1_000;
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_with_input(BenchmarkId::new("os", n), &n, |b, &n| {
-        b.iter(|| common::green_run(&os, green_spawn_many(n)))
-    });
+    bench(&mut g, "os", n, &os);
     g.bench_with_input(BenchmarkId::new("std", n), &n, |b, &n| {
-        b.iter(|| {
-            let hs: Vec<_> = (0..n).map(|_| std::thread::spawn(|| {})).collect();
-            for h in hs {
-                h.join().unwrap();
-            }
-        })
+        b.iter(|| w2_spawn::spawn_many_std(n))
     });
     g.finish();
 }
 
-async fn green_spawn_many(n: usize) {
-    let hs: Vec<_> = (0..n).map(|_| greenthread::spawn(async {})).collect();
-    for h in hs {
-        h.await.unwrap();
-    }
+/// `spawn_many` of `n` on `rt`, as `name/n`.
+fn bench<R: Tasks>(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, n: usize, rt: &R) {
+    g.bench_with_input(BenchmarkId::new(name, n), &n, |b, &n| {
+        b.iter(|| rt.run(w2_spawn::spawn_many::<R>(n)))
+    });
 }
 
 /// W2 variant: spawned from one outside OS thread (the bench thread).
@@ -139,10 +115,10 @@ fn tokio_chain(n: usize) -> BoxFut {
     })
 }
 
-fn smol_chain(ex: std::sync::Arc<async_executor::Executor<'static>>, n: usize) -> BoxFut {
+fn smol_chain(ex: &'static async_executor::Executor<'static>, n: usize) -> BoxFut {
     Box::pin(async move {
         if n > 0 {
-            let next = smol_chain(ex.clone(), n - 1);
+            let next = smol_chain(ex, n - 1);
             ex.spawn(next).await;
         }
     })
@@ -166,7 +142,7 @@ fn chained(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let start = Instant::now();
             for _ in 0..iters {
-                smol.run(smol_chain(smol.ex.clone(), DEPTH));
+                smol.run(smol_chain(smol.ex, DEPTH));
             }
             start.elapsed()
         })

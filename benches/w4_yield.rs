@@ -1,4 +1,5 @@
-//! W4 yield-many (`benches/README.md`): 200 threads × 1,000 `yield_now`.
+//! W4 yield-many (`benches/README.md`): 200 threads × 1,000 `yield_now`
+//! (`greenthread_benches::w4_yield`, as in `greenthread bench`).
 
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 
@@ -7,7 +8,11 @@ mod common;
 
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use common::{Green, Tasks, Tokio};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use greenthread_benches::backend::Smol;
+use greenthread_benches::w4_yield;
 
 const THREADS: usize = 200;
 const YIELDS: usize = 1_000;
@@ -16,69 +21,22 @@ fn yield_many(c: &mut Criterion) {
     let mut g = c.benchmark_group("w4_yield_many");
     g.sample_size(10).measurement_time(Duration::from_secs(3));
     g.throughput(Throughput::Elements((THREADS * YIELDS) as u64));
-    let green = common::green(false);
-    let gil = common::green(true);
-    let tokio = common::tokio();
-    let smol = common::Smol::new();
-    for (name, rt) in [("green", &green), ("green+gil", &gil)] {
-        g.bench_function(name, |b| {
-            b.iter(|| {
-                common::green_run(rt, async {
-                    let hs: Vec<_> = (0..THREADS)
-                        .map(|_| {
-                            greenthread::spawn(async {
-                                for _ in 0..YIELDS {
-                                    greenthread::yield_now().await;
-                                }
-                            })
-                        })
-                        .collect();
-                    for h in hs {
-                        h.await.unwrap();
-                    }
-                })
-            })
-        });
-    }
-    g.bench_function("tokio", |b| {
-        b.iter(|| {
-            common::tokio_run(&tokio, async {
-                let hs: Vec<_> = (0..THREADS)
-                    .map(|_| {
-                        tokio::spawn(async {
-                            for _ in 0..YIELDS {
-                                tokio::task::yield_now().await;
-                            }
-                        })
-                    })
-                    .collect();
-                for h in hs {
-                    h.await.unwrap();
-                }
-            })
-        })
-    });
-    g.bench_function("smol", |b| {
-        let ex = smol.ex.clone();
-        b.iter(|| {
-            let ex = ex.clone();
-            smol.run(async move {
-                let hs: Vec<_> = (0..THREADS)
-                    .map(|_| {
-                        ex.spawn(async {
-                            for _ in 0..YIELDS {
-                                common::yield_now().await;
-                            }
-                        })
-                    })
-                    .collect();
-                for h in hs {
-                    h.await;
-                }
-            })
-        })
-    });
+    let green = Green::pool(false);
+    let gil = Green::pool(true);
+    let tokio = Tokio::pool_with_io();
+    let smol = Smol::pool();
+    bench(&mut g, "green", &green);
+    bench(&mut g, "green+gil", &gil);
+    bench(&mut g, "tokio", &tokio);
+    bench(&mut g, "smol", &smol);
     g.finish();
+}
+
+/// `yield_many` on `rt`, as `name`.
+fn bench<R: Tasks>(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, rt: &R) {
+    g.bench_function(name, |b| {
+        b.iter(|| rt.run(w4_yield::yield_many::<R>(THREADS, YIELDS)))
+    });
 }
 
 criterion_group!(benches, yield_many);

@@ -11,11 +11,14 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use common::{Green, Smol, Tasks, Tokio};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use greenthread_benches::w6_lock;
 
 fn iters() -> usize {
     if common::full() {
@@ -25,137 +28,41 @@ fn iters() -> usize {
     }
 }
 
-/// `threads` green threads × `iters` lock/increment/release.
-async fn green_lock(threads: usize, iters: usize) -> usize {
-    let lock = greenthread::Lock::new();
-    let counter = Arc::new(AtomicUsize::new(0));
-    let hs: Vec<_> = (0..threads)
-        .map(|_| {
-            let (l, c) = (lock.clone(), counter.clone());
-            greenthread::spawn(async move {
-                for _ in 0..iters {
-                    l.acquire().await;
-                    c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-                    l.release().unwrap();
-                }
-            })
-        })
-        .collect();
-    for h in hs {
-        h.await.unwrap();
-    }
-    counter.load(Ordering::SeqCst)
-}
-
 fn lock(c: &mut Criterion) {
     let n = iters();
     let mut g = c.benchmark_group("w6_lock");
     g.sample_size(10)
         .measurement_time(Duration::from_secs(2))
         .warm_up_time(Duration::from_millis(500));
-    let green = common::green(false);
-    let gil = common::green(true);
-    let os = common::os();
-    let tokio = common::tokio();
-    let smol = common::Smol::new();
+    let green = Green::pool(false);
+    let gil = Green::pool(true);
+    let os = Green::os();
+    let tokio = Tokio::pool_with_io();
+    let smol = Smol::new();
     for threads in [1usize, 64, 1_024] {
         let iters = if threads == 1_024 { n / 10 } else { n };
         g.throughput(Throughput::Elements((threads * iters) as u64));
-        for (name, rt) in [("green", &green), ("green+gil", &gil)] {
-            g.bench_function(format!("lock/{threads}/{name}"), |b| {
-                b.iter(|| {
-                    assert_eq!(
-                        common::green_run(rt, green_lock(threads, iters)),
-                        threads * iters
-                    )
-                })
-            });
-        }
+        let label = |name: &str| format!("lock/{threads}/{name}");
+        bench(&mut g, label("green"), threads, iters, &green);
+        bench(&mut g, label("green+gil"), threads, iters, &gil);
         if threads <= 64 {
-            g.bench_function(format!("lock/{threads}/os"), |b| {
-                b.iter(|| {
-                    assert_eq!(
-                        common::green_run(&os, green_lock(threads, iters)),
-                        threads * iters
-                    )
-                })
-            });
+            bench(&mut g, label("os"), threads, iters, &os);
         }
-        g.bench_function(format!("lock/{threads}/tokio"), |b| {
-            b.iter(|| {
-                let total = common::tokio_run(&tokio, async move {
-                    let m = Arc::new(tokio::sync::Mutex::new(0usize));
-                    let hs: Vec<_> = (0..threads)
-                        .map(|_| {
-                            let m = m.clone();
-                            tokio::spawn(async move {
-                                for _ in 0..iters {
-                                    *m.lock().await += 1;
-                                }
-                            })
-                        })
-                        .collect();
-                    for h in hs {
-                        h.await.unwrap();
-                    }
-                    let v = *m.lock().await;
-                    v
-                });
-                assert_eq!(total, threads * iters);
-            })
-        });
-        g.bench_function(format!("lock/{threads}/smol"), |b| {
-            b.iter(|| {
-                let ex = smol.ex.clone();
-                let total = smol.run(async move {
-                    let m = Arc::new(async_lock::Mutex::new(0usize));
-                    let hs: Vec<_> = (0..threads)
-                        .map(|_| {
-                            let m = m.clone();
-                            ex.spawn(async move {
-                                for _ in 0..iters {
-                                    *m.lock().await += 1;
-                                }
-                            })
-                        })
-                        .collect();
-                    for h in hs {
-                        h.await;
-                    }
-                    let v = *m.lock().await;
-                    v
-                });
-                assert_eq!(total, threads * iters);
-            })
-        });
+        bench(&mut g, label("tokio"), threads, iters, &tokio);
+        bench(&mut g, label("smol"), threads, iters, smol.pool());
         if threads <= 64 {
-            g.bench_function(format!("lock/{threads}/std"), |b| {
-                b.iter(|| {
-                    let m = Arc::new(std::sync::Mutex::new(0usize));
-                    let hs: Vec<_> = (0..threads)
-                        .map(|_| {
-                            let m = m.clone();
-                            std::thread::spawn(move || {
-                                for _ in 0..iters {
-                                    *m.lock().unwrap() += 1;
-                                }
-                            })
-                        })
-                        .collect();
-                    for h in hs {
-                        h.join().unwrap();
-                    }
-                    assert_eq!(*m.lock().unwrap(), threads * iters);
-                })
+            g.bench_function(label("std"), |b| {
+                b.iter(|| assert_eq!(w6_lock::contended_std(threads, iters), threads * iters))
             });
         }
     }
+    let (green, tokio) = (green.runtime(), tokio.runtime());
 
     // RLock at depth 2, 64 threads.
     g.throughput(Throughput::Elements((64 * n) as u64));
     g.bench_function("rlock_depth2/64/green", |b| {
         b.iter(|| {
-            common::green_run(&green, async move {
+            common::green_run(green, async move {
                 let l = greenthread::RLock::new();
                 let hs: Vec<_> = (0..64)
                     .map(|_| {
@@ -180,7 +87,7 @@ fn lock(c: &mut Criterion) {
     // Semaphore(5) × 64 threads.
     g.bench_function("semaphore5/64/green", |b| {
         b.iter(|| {
-            common::green_run(&green, async move {
+            common::green_run(green, async move {
                 let s = greenthread::Semaphore::new(5);
                 let hs: Vec<_> = (0..64)
                     .map(|_| {
@@ -201,7 +108,7 @@ fn lock(c: &mut Criterion) {
     });
     g.bench_function("semaphore5/64/tokio", |b| {
         b.iter(|| {
-            common::tokio_run(&tokio, async move {
+            common::tokio_run(tokio, async move {
                 let s = Arc::new(tokio::sync::Semaphore::new(5));
                 let hs: Vec<_> = (0..64)
                     .map(|_| {
@@ -221,7 +128,7 @@ fn lock(c: &mut Criterion) {
     });
     g.bench_function("semaphore5/64/smol", |b| {
         b.iter(|| {
-            let ex = smol.ex.clone();
+            let ex = smol.ex;
             smol.run(async move {
                 let s = Arc::new(async_lock::Semaphore::new(5));
                 let hs: Vec<_> = (0..64)
@@ -247,7 +154,7 @@ fn lock(c: &mut Criterion) {
     g.throughput(Throughput::Elements(500));
     g.bench_function("condition_notify_all/500/green", |b| {
         b.iter(|| {
-            common::green_run(&green, async move {
+            common::green_run(green, async move {
                 let c = greenthread::Condition::new();
                 let go = Arc::new(AtomicBool::new(false));
                 let hs: Vec<_> = (0..500)
@@ -278,7 +185,7 @@ fn lock(c: &mut Criterion) {
     g.throughput(Throughput::Elements(64 * 100));
     g.bench_function("barrier/64x100/green", |b| {
         b.iter(|| {
-            common::green_run(&green, async move {
+            common::green_run(green, async move {
                 let bar = greenthread::Barrier::new(64);
                 let hs: Vec<_> = (0..64)
                     .map(|_| {
@@ -298,7 +205,7 @@ fn lock(c: &mut Criterion) {
     });
     g.bench_function("barrier/64x100/tokio", |b| {
         b.iter(|| {
-            common::tokio_run(&tokio, async move {
+            common::tokio_run(tokio, async move {
                 let bar = Arc::new(tokio::sync::Barrier::new(64));
                 let hs: Vec<_> = (0..64)
                     .map(|_| {
@@ -318,7 +225,7 @@ fn lock(c: &mut Criterion) {
     });
     g.bench_function("barrier/64x100/smol", |b| {
         b.iter(|| {
-            let ex = smol.ex.clone();
+            let ex = smol.ex;
             smol.run(async move {
                 let bar = Arc::new(async_lock::Barrier::new(64));
                 let hs: Vec<_> = (0..64)
@@ -338,6 +245,24 @@ fn lock(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// `contended` on `rt`, as `name`: the count must come out whole.
+fn bench<R: Tasks>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: String,
+    threads: usize,
+    iters: usize,
+    rt: &R,
+) {
+    g.bench_function(name, |b| {
+        b.iter(|| {
+            assert_eq!(
+                rt.run(w6_lock::contended::<R>(threads, iters)),
+                threads * iters
+            )
+        })
+    });
 }
 
 /// Max/min acquisitions per thread: 64 threads hammer one lock for 200 ms.
@@ -403,7 +328,7 @@ fn fairness(_c: &mut Criterion) {
     });
     report("tokio", counts);
     let smol = common::Smol::new();
-    let ex = smol.ex.clone();
+    let ex = smol.ex;
     let counts = smol.run(async move {
         let m = Arc::new(async_lock::Mutex::new(()));
         let hs: Vec<_> = (0..THREADS)

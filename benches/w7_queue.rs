@@ -8,14 +8,14 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use common::{Green, Tasks, Tokio};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use greenthread_benches::backend::Smol;
 
-const PRODUCERS: usize = 4;
-const CONSUMERS: usize = 4;
-const CAP: usize = 1_024;
+use greenthread_benches::w7_queue::{self, CAP, CONSUMERS, PRODUCERS};
 
 fn items() -> usize {
     if common::full() {
@@ -34,27 +34,25 @@ fn prio(i: usize) -> u64 {
     x % 1_000
 }
 
-/// Which greenthread queue a run uses.
+/// Which of greenthread's other queues a run uses (the bounded `Queue` is
+/// `greenthread_benches::w7_queue`, run on every back-end).
 #[derive(Clone, Copy)]
 enum Kind {
-    Fifo,
     Priority,
     Simple,
 }
 
 async fn green_mpmc(kind: Kind, n: usize) -> usize {
     let per = n / PRODUCERS;
-    let q = greenthread::queue::Queue::new(CAP);
     let pq = greenthread::queue::PriorityQueue::new(CAP);
     let sq = greenthread::queue::SimpleQueue::new();
     let mut producers = Vec::new();
     for p in 0..PRODUCERS {
-        let (q, pq, sq) = (q.clone(), pq.clone(), sq.clone());
+        let (pq, sq) = (pq.clone(), sq.clone());
         producers.push(greenthread::spawn(async move {
             for i in 0..per {
                 let v = p * per + i;
                 match kind {
-                    Kind::Fifo => q.put(v).await.unwrap(),
                     Kind::Priority => pq.put((prio(v), v)).await.unwrap(),
                     Kind::Simple => sq.put(v).await.unwrap(),
                 }
@@ -63,12 +61,11 @@ async fn green_mpmc(kind: Kind, n: usize) -> usize {
     }
     let mut consumers = Vec::new();
     for _ in 0..CONSUMERS {
-        let (q, pq, sq) = (q.clone(), pq.clone(), sq.clone());
+        let (pq, sq) = (pq.clone(), sq.clone());
         consumers.push(greenthread::spawn(async move {
             let mut got = 0;
             for _ in 0..(per * PRODUCERS / CONSUMERS) {
                 match kind {
-                    Kind::Fifo => drop(q.get().await.unwrap()),
                     Kind::Priority => drop(pq.get().await.unwrap()),
                     Kind::Simple => drop(sq.get().await.unwrap()),
                 }
@@ -87,40 +84,11 @@ async fn green_mpmc(kind: Kind, n: usize) -> usize {
     total
 }
 
-async fn channel_mpmc(
-    n: usize,
-    spawn: impl Fn(
-        std::pin::Pin<Box<dyn std::future::Future<Output = usize> + Send>>,
-    ) -> futures::future::BoxFuture<'static, usize>,
-) -> usize {
-    let per = n / PRODUCERS;
-    let (tx, rx) = async_channel::bounded::<usize>(CAP);
-    let mut hs = Vec::new();
-    for p in 0..PRODUCERS {
-        let tx = tx.clone();
-        hs.push(spawn(Box::pin(async move {
-            for i in 0..per {
-                tx.send(p * per + i).await.unwrap();
-            }
-            0
-        })));
-    }
-    for _ in 0..CONSUMERS {
-        let rx = rx.clone();
-        hs.push(spawn(Box::pin(async move {
-            let mut got = 0;
-            for _ in 0..(per * PRODUCERS / CONSUMERS) {
-                rx.recv().await.unwrap();
-                got += 1;
-            }
-            got
-        })));
-    }
-    let mut total = 0;
-    for h in hs {
-        total += h.await;
-    }
-    total
+/// `mpmc` of `n` items on `rt`, as `name`.
+fn bench<R: Tasks>(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, n: usize, rt: &R) {
+    g.bench_function(name, |b| {
+        b.iter(|| assert_eq!(rt.run(w7_queue::mpmc::<R>(w7_queue::share(n))), n))
+    });
 }
 
 fn queues(c: &mut Criterion) {
@@ -130,79 +98,30 @@ fn queues(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(2))
         .warm_up_time(Duration::from_millis(500));
     g.throughput(Throughput::Elements(n as u64));
-    let green = common::green(false);
-    let gil = common::green(true);
-    for (name, rt) in [("green", &green), ("green+gil", &gil)] {
-        g.bench_function(format!("queue/{name}"), |b| {
-            b.iter(|| assert_eq!(common::green_run(rt, green_mpmc(Kind::Fifo, n)), n))
+    let green = Green::pool(false);
+    let gil = Green::pool(true);
+    bench(&mut g, "queue/green", n, &green);
+    bench(&mut g, "queue/green+gil", n, &gil);
+    for (name, kind) in [
+        ("priority/green", Kind::Priority),
+        ("simple/green", Kind::Simple),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| assert_eq!(common::green_run(green.runtime(), green_mpmc(kind, n)), n))
         });
     }
-    g.bench_function("priority/green", |b| {
-        b.iter(|| assert_eq!(common::green_run(&green, green_mpmc(Kind::Priority, n)), n))
-    });
-    g.bench_function("simple/green", |b| {
-        b.iter(|| assert_eq!(common::green_run(&green, green_mpmc(Kind::Simple, n)), n))
-    });
     drop((green, gil));
-    let os = common::os();
-    g.bench_function("queue/os", |b| {
-        b.iter(|| assert_eq!(common::green_run(&os, green_mpmc(Kind::Fifo, n)), n))
-    });
-    drop(os);
-    let tokio = common::tokio();
-    g.bench_function("queue/tokio+async-channel", |b| {
-        b.iter(|| {
-            let total = common::tokio_run(
-                &tokio,
-                channel_mpmc(n, |f| {
-                    // Spawned now (not when first awaited), so every task runs.
-                    let h = tokio::spawn(f);
-                    Box::pin(async move { h.await.unwrap() })
-                }),
-            );
-            assert_eq!(total, n);
-        })
-    });
-    drop(tokio);
-    let smol = common::Smol::new();
-    g.bench_function("queue/smol+async-channel", |b| {
-        b.iter(|| {
-            let ex = smol.ex.clone();
-            let total = smol.run(channel_mpmc(n, move |f| {
-                let t = ex.spawn(f);
-                Box::pin(t)
-            }));
-            assert_eq!(total, n);
-        })
-    });
-    drop(smol);
+    bench(&mut g, "queue/os", n, &Green::os());
+    // tokio has no many-to-many queue: it runs async-channel, as smol does.
+    bench(
+        &mut g,
+        "queue/tokio+async-channel",
+        n,
+        &Tokio::pool_with_io(),
+    );
+    bench(&mut g, "queue/smol+async-channel", n, &Smol::pool());
     g.bench_function("queue/std", |b| {
-        b.iter(|| {
-            let per = n / PRODUCERS;
-            let (tx, rx) = std::sync::mpsc::sync_channel::<usize>(CAP);
-            let rx = Arc::new(Mutex::new(rx));
-            let mut hs = Vec::new();
-            for p in 0..PRODUCERS {
-                let tx = tx.clone();
-                hs.push(std::thread::spawn(move || {
-                    for i in 0..per {
-                        tx.send(p * per + i).unwrap();
-                    }
-                    0
-                }));
-            }
-            for _ in 0..CONSUMERS {
-                let rx = rx.clone();
-                hs.push(std::thread::spawn(move || {
-                    for _ in 0..(per * PRODUCERS / CONSUMERS) {
-                        rx.lock().unwrap().recv().unwrap();
-                    }
-                    per
-                }));
-            }
-            let total: usize = hs.into_iter().map(|h| h.join().unwrap()).sum();
-            assert_eq!(total, n);
-        })
+        b.iter(|| assert_eq!(w7_queue::mpmc_std(w7_queue::share(n)), n))
     });
     g.finish();
 }

@@ -9,9 +9,11 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use std::future::Future;
-use std::task::Context;
 use std::time::{Duration, Instant};
+
+use common::{Green, Tasks, Tokio};
+use greenthread_benches::backend::Smol;
+use greenthread_benches::w8_timers;
 
 const RUNS: usize = 3;
 const SLEEPERS: usize = 100_000;
@@ -35,79 +37,18 @@ fn median<T: Copy + Ord>(mut v: Vec<T>) -> T {
     v[v.len() / 2]
 }
 
-/// Polls `f` once with a no-op waker (arms a timer), then drops it.
-fn poll_once<F: Future>(f: F) {
-    let mut f = std::pin::pin!(f);
-    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
-    let _ = f.as_mut().poll(&mut cx);
+/// `SLEEPERS` threads on `rt` sleeping `SLEEP` at once
+/// (`greenthread_benches::w8_timers`, as in `greenthread bench`).
+fn sleepers<R: Tasks>(rt: &R) -> SleepFigures {
+    let (late, wall) = rt.run(w8_timers::sleepers::<R>(SLEEPERS, SLEEP));
+    percentiles(late, wall)
 }
 
-fn green_sleepers(rt: &greenthread::Runtime) -> SleepFigures {
-    common::green_run(rt, async {
-        let start = Instant::now();
-        let hs: Vec<_> = (0..SLEEPERS)
-            .map(|_| {
-                greenthread::spawn(async {
-                    let deadline = Instant::now() + SLEEP;
-                    greenthread::sleep(SLEEP).await;
-                    Instant::now() - deadline
-                })
-            })
-            .collect();
-        let mut late = Vec::with_capacity(SLEEPERS);
-        for h in hs {
-            late.push(h.await.unwrap());
-        }
-        percentiles(late, start.elapsed())
-    })
-}
-
-fn tokio_sleepers(rt: &tokio::runtime::Runtime) -> SleepFigures {
-    common::tokio_run(rt, async {
-        let start = Instant::now();
-        let hs: Vec<_> = (0..SLEEPERS)
-            .map(|_| {
-                tokio::spawn(async {
-                    let deadline = Instant::now() + SLEEP;
-                    tokio::time::sleep(SLEEP).await;
-                    Instant::now() - deadline
-                })
-            })
-            .collect();
-        let mut late = Vec::with_capacity(SLEEPERS);
-        for h in hs {
-            late.push(h.await.unwrap());
-        }
-        percentiles(late, start.elapsed())
-    })
-}
-
-fn smol_sleepers(smol: &common::Smol) -> SleepFigures {
-    let ex = smol.ex.clone();
-    smol.run(async move {
-        let start = Instant::now();
-        let hs: Vec<_> = (0..SLEEPERS)
-            .map(|_| {
-                ex.spawn(async {
-                    let deadline = Instant::now() + SLEEP;
-                    async_io::Timer::after(SLEEP).await;
-                    Instant::now() - deadline
-                })
-            })
-            .collect();
-        let mut late = Vec::with_capacity(SLEEPERS);
-        for h in hs {
-            late.push(h.await);
-        }
-        percentiles(late, start.elapsed())
-    })
-}
-
-fn arm_cancel(arm: impl Fn()) -> Duration {
+/// Arms and cancels `ARMS` sleeps on `R`'s timers from this (plain OS)
+/// thread: the time per arm+cancel.
+fn arm_cancel<R: Tasks>() -> Duration {
     let start = Instant::now();
-    for _ in 0..ARMS {
-        arm();
-    }
+    w8_timers::arm_cancel::<R>(ARMS, Duration::from_secs(1));
     start.elapsed() / ARMS as u32
 }
 
@@ -148,7 +89,7 @@ fn tokio_timers(rt: &tokio::runtime::Runtime) -> Duration {
 }
 
 fn smol_timers(smol: &common::Smol) -> Duration {
-    let ex = smol.ex.clone();
+    let ex = smol.ex;
     smol.run(async move {
         let start = Instant::now();
         let mut hs: Vec<_> = (0..TIMERS)
@@ -171,8 +112,8 @@ fn smol_timers(smol: &common::Smol) -> Duration {
 }
 
 fn main() {
-    let green = common::green(false);
-    let tokio = common::tokio();
+    let (green_pool, tokio_pool) = (Green::pool(false), Tokio::pool_with_io());
+    let (green, tokio) = (green_pool.runtime(), tokio_pool.runtime());
     let smol = common::Smol::new();
     let _guard = tokio.enter(); // tokio's timers need the runtime context to arm
 
@@ -186,9 +127,9 @@ fn main() {
         "backend", "wall", "lateness p50", "lateness p99"
     );
     let rows: [(&str, SleepRun); 3] = [
-        ("green", Box::new(|| green_sleepers(&green))),
-        ("tokio", Box::new(|| tokio_sleepers(&tokio))),
-        ("smol", Box::new(|| smol_sleepers(&smol))),
+        ("green", Box::new(|| sleepers(&green_pool))),
+        ("tokio", Box::new(|| sleepers(&tokio_pool))),
+        ("smol", Box::new(|| sleepers(smol.pool()))),
     ];
     for (name, run) in &rows {
         let runs: Vec<SleepFigures> = (0..RUNS).map(|_| run()).collect();
@@ -199,21 +140,9 @@ fn main() {
     }
 
     println!("{ARMS} timers armed and cancelled:");
-    let green_arm = median(
-        (0..RUNS)
-            .map(|_| arm_cancel(|| poll_once(greenthread::sleep(Duration::from_secs(1)))))
-            .collect(),
-    );
-    let tokio_arm = median(
-        (0..RUNS)
-            .map(|_| arm_cancel(|| poll_once(tokio::time::sleep(Duration::from_secs(1)))))
-            .collect(),
-    );
-    let smol_arm = median(
-        (0..RUNS)
-            .map(|_| arm_cancel(|| poll_once(async_io::Timer::after(Duration::from_secs(1)))))
-            .collect(),
-    );
+    let green_arm = median((0..RUNS).map(|_| arm_cancel::<Green>()).collect());
+    let tokio_arm = median((0..RUNS).map(|_| arm_cancel::<Tokio>()).collect());
+    let smol_arm = median((0..RUNS).map(|_| arm_cancel::<Smol>()).collect());
     let best = tokio_arm.min(smol_arm);
     for (name, d) in [
         ("green", green_arm),
@@ -228,8 +157,8 @@ fn main() {
     }
 
     println!("{TIMERS} Timers, half cancelled:");
-    let g = median((0..RUNS).map(|_| green_timers(&green)).collect());
-    let t = median((0..RUNS).map(|_| tokio_timers(&tokio)).collect());
+    let g = median((0..RUNS).map(|_| green_timers(green)).collect());
+    let t = median((0..RUNS).map(|_| tokio_timers(tokio)).collect());
     let s = median((0..RUNS).map(|_| smol_timers(&smol)).collect());
     for (name, d) in [("green", g), ("tokio", t), ("smol", s)] {
         println!("{name:<8} {d:>12.2?}");

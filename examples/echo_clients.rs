@@ -4,7 +4,7 @@
 //! Each client is a `Thread` that connects, then sends `--size` bytes and
 //! reads them back `--rounds` times, timing each round trip. With no address
 //! it starts its own `ThreadingTcpServer` echo server in the same runtime
-//! (the W10 workload of BENCHMARKS.md, quick version; `cargo bench --bench
+//! (the W10 workload of `benches/README.md`, quick version; `cargo bench --bench
 //! w10_echo` compares it with tokio and async-io).
 //!
 //! Run it: `cargo run --release --example echo_clients -- [ADDR] [--clients N] [--rounds R] [--size B]`

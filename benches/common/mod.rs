@@ -1,37 +1,24 @@
-//! Back-ends shared by the benchmark files: the same worker count for every
-//! pool, constructed outside the timed region (see `benches/README.md`).
+//! Back-ends shared by the benchmark files, as the raw runtimes the
+//! criterion-only variants use; all built by `greenthread_benches::backend`
+//! (the same worker count for every pool), outside the timed region (see
+//! `benches/README.md`).
 #![allow(dead_code)] // each bench file uses the back-ends it needs
 
 use std::future::Future;
-use std::sync::Arc;
-use std::thread::JoinHandle;
-
-/// Worker threads of every pool: the machine's cores.
-pub(crate) fn workers() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
-}
 
 /// Whether the full (standard, slower) sizes were asked for.
 pub(crate) fn full() -> bool {
     std::env::var_os("GT_BENCH_FULL").is_some()
 }
 
-/// A greenthread runtime in Green mode.
+/// A greenthread runtime in Green mode ([`Green::pool`]).
 pub(crate) fn green(gil: bool) -> greenthread::Runtime {
-    greenthread::Runtime::builder()
-        .mode(greenthread::Mode::Green)
-        .workers(workers())
-        .gil(gil)
-        .build()
-        .expect("greenthread runtime")
+    Green::pool(gil).into_runtime()
 }
 
-/// A greenthread runtime in OS-thread mode.
+/// A greenthread runtime in OS-thread mode ([`Green::os`]).
 pub(crate) fn os() -> greenthread::Runtime {
-    greenthread::Runtime::builder()
-        .mode(greenthread::Mode::OsThreads)
-        .build()
-        .expect("greenthread runtime")
+    Green::os().into_runtime()
 }
 
 /// Runs `f` as a thread of `rt` and waits for its result.
@@ -43,13 +30,9 @@ where
     greenthread::block_on(rt.spawn(f)).expect("bench thread")
 }
 
-/// A tokio multi-thread runtime.
+/// A tokio multi-thread runtime with timers and I/O ([`Tokio::pool_with_io`]).
 pub(crate) fn tokio() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers())
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
+    Tokio::pool_with_io().into_runtime()
 }
 
 /// Runs `f` as a tokio task and waits for it.
@@ -61,27 +44,25 @@ where
     rt.block_on(rt.spawn(f)).expect("tokio task")
 }
 
-/// smol's executor with one runner thread per core.
+/// smol's executor with one runner thread per core: the shared back-end's
+/// ([`greenthread_benches::backend::Smol`]), with its executor at hand.
 pub(crate) struct Smol {
-    pub(crate) ex: Arc<async_executor::Executor<'static>>,
-    stop: async_channel::Sender<()>,
-    runners: Vec<JoinHandle<()>>,
+    pub(crate) ex: &'static async_executor::Executor<'static>,
+    pool: greenthread_benches::backend::Smol,
 }
 
 impl Smol {
     pub(crate) fn new() -> Smol {
-        let ex = Arc::new(async_executor::Executor::new());
-        let (stop, rx) = async_channel::bounded::<()>(1);
-        let runners = (0..workers())
-            .map(|_| {
-                let ex = ex.clone();
-                let rx = rx.clone();
-                std::thread::spawn(move || {
-                    futures::executor::block_on(ex.run(rx.recv())).unwrap_or(())
-                })
-            })
-            .collect();
-        Smol { ex, stop, runners }
+        let pool = greenthread_benches::backend::Smol::pool();
+        Smol {
+            ex: pool.executor(),
+            pool,
+        }
+    }
+
+    /// The shared back-end, for the workloads generic over [`Tasks`].
+    pub(crate) fn pool(&self) -> &greenthread_benches::backend::Smol {
+        &self.pool
     }
 
     /// Runs `f` as a task and waits for it.
@@ -90,42 +71,13 @@ impl Smol {
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        futures::executor::block_on(self.ex.spawn(f))
+        greenthread_benches::backend::Tasks::run(&self.pool, f)
     }
 }
 
-impl Drop for Smol {
-    fn drop(&mut self) {
-        self.stop.close();
-        for r in self.runners.drain(..) {
-            let _ = r.join();
-        }
-    }
-}
-
-/// A plain yield for executors without their own (`futures_lite::future::yield_now`
-/// without the dependency): wakes itself once and returns `Pending`.
-pub(crate) async fn yield_now() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            std::task::Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    })
-    .await
-}
-
-/// The `q` quantile (0..=1) of `sorted`, by nearest rank: the smallest
-/// value with at least `q` of the values at or below it. One formula for
-/// every bench's percentiles.
-pub(crate) fn percentile<T: Copy>(sorted: &[T], q: f64) -> T {
-    let rank = (sorted.len() as f64 * q).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
+#[allow(unused_imports)] // each bench file uses the ones it needs
+pub(crate) use greenthread_benches::backend::{workers, Green, Tasks, Tokio};
+pub(crate) use greenthread_benches::percentile;
 
 /// Sorts `late` and returns its median and 99th percentile.
 pub(crate) fn p50_p99<T: Copy + Ord>(late: &mut [T]) -> (T, T) {

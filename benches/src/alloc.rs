@@ -10,7 +10,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// `System`, counting.
-pub(crate) struct Counting;
+#[derive(Debug)]
+pub struct Counting;
 
 /// Bytes allocated and not yet freed.
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -78,17 +79,17 @@ unsafe impl GlobalAlloc for Counting {
 }
 
 /// Live heap bytes now.
-pub(crate) fn live() -> usize {
+pub fn live() -> usize {
     LIVE.load(Ordering::Relaxed)
 }
 
 /// Peak live heap bytes since the last [`reset_peak`].
-pub(crate) fn peak() -> usize {
+pub fn peak() -> usize {
     PEAK.load(Ordering::Relaxed)
 }
 
 /// Starts a new peak measurement from the current live bytes.
-pub(crate) fn reset_peak() {
+pub fn reset_peak() {
     PEAK.store(live(), Ordering::Relaxed);
 }
 
@@ -96,6 +97,6 @@ pub(crate) fn reset_peak() {
 /// [`live`] does not move, so only a difference of two [`live`] readings
 /// taken while it is on means anything (wrapping: blocks allocated while it
 /// was off may be freed while it is on).
-pub(crate) fn set_counting(on: bool) {
+pub fn set_counting(on: bool) {
     COUNTING.store(on, Ordering::Relaxed);
 }

@@ -2,7 +2,6 @@
 //! run's circumstances (date, commit).
 
 use std::fmt::Write as _;
-use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Backend, Report, Row};
@@ -47,18 +46,10 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-/// `git rev-parse --short HEAD` in the current directory, if git is there
-/// and this is a checkout.
-pub(crate) fn git_commit() -> Option<String> {
-    let out = Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    let hash = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (out.status.success() && !hash.is_empty()).then_some(hash)
-}
+/// The commit this binary was built from: `git rev-parse --short HEAD` in
+/// the source tree at build time (`build.rs`), if git and a checkout were
+/// there; not the directory the user runs it from.
+pub(crate) const BUILT_FROM: Option<&str> = option_env!("GREENTHREAD_BUILT_FROM");
 
 /// A figure with three or so significant digits.
 fn figure(v: f64) -> String {
@@ -86,7 +77,7 @@ pub(crate) fn table(r: &Report) -> String {
         r.size.label(),
         r.cores,
         r.date,
-        r.commit.as_deref().unwrap_or("unknown")
+        r.commit.unwrap_or("unknown")
     );
     let _ = writeln!(
         out,
@@ -176,7 +167,7 @@ pub(crate) fn json(r: &Report) -> String {
         json_str(r.size.label()),
         r.cores,
         json_str(&r.date),
-        r.commit.as_deref().map_or_else(|| "null".into(), json_str),
+        r.commit.map_or_else(|| "null".into(), json_str),
         reps.warmup,
         reps.timed,
         rows.join(",")

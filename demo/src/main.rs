@@ -32,7 +32,7 @@ use demo::report::{self, Row, Summary};
 use demo::{ModeSpec, Workload};
 
 #[global_allocator]
-static ALLOC: demo::alloc::Counting = demo::alloc::Counting;
+static ALLOC: greenthread_benches::alloc::Counting = greenthread_benches::alloc::Counting;
 
 /// The most threads one run takes (green mode).
 const MAX_THREADS: usize = 1_000_000;

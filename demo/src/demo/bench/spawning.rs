@@ -1,13 +1,12 @@
 //! W1 skynet and W2 spawn-many: what making and joining a thread costs.
 
-use std::future::Future;
-use std::pin::Pin;
+use greenthread_benches::backend::Tasks;
+use greenthread_benches::{timed, w1_skynet, w2_spawn};
 
-use super::backend::Tasks;
 use super::table::count;
-use super::{ms, ns_per, timed, Backend, Size, Sizes, Workload};
+use super::{ms, ns_per, Backend, Size, Sizes, Workload};
 
-/// W1's leaves: BENCHMARKS.md's 1,000,000 (1,111,111 threads); quick takes a
+/// W1's leaves: the standard 1,000,000 (1,111,111 threads); quick takes a
 /// tenth (111,111 threads, tens of milliseconds a run). A power of ten, so
 /// the 10-ary tree is whole.
 const SKYNET_LEAVES: Sizes<u64> = Sizes {
@@ -46,26 +45,6 @@ impl Skynet {
     }
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-/// The subtree of `size` leaves numbered from `num`.
-fn tree<R: Tasks>(num: u64, size: u64) -> BoxFuture<u64> {
-    Box::pin(async move {
-        if size == 1 {
-            return num;
-        }
-        let step = size / 10;
-        let children: Vec<_> = (0..10)
-            .map(|i| R::spawn(tree::<R>(num + i * step, step)))
-            .collect();
-        let mut sum = 0;
-        for c in children {
-            sum += c.await;
-        }
-        sum
-    })
-}
-
 impl Workload for Skynet {
     const ID: &'static str = "W1";
     const NAME: &'static str = "skynet";
@@ -78,8 +57,8 @@ impl Workload for Skynet {
 
     fn run<R: Tasks>(&self, rt: &R, _on: Backend) -> f64 {
         let leaves = self.leaves;
-        let (sum, took) = rt.run(timed(tree::<R>(0, leaves)));
-        assert_eq!(sum, leaves * (leaves - 1) / 2, "skynet's sum");
+        let (sum, took) = rt.run(timed(w1_skynet::tree::<R>(0, leaves)));
+        assert_eq!(sum, w1_skynet::sum(leaves), "skynet's sum");
         ms(took)
     }
 }
@@ -112,21 +91,13 @@ impl Workload for SpawnMany {
 
     fn run<R: Tasks>(&self, rt: &R, on: Backend) -> f64 {
         let n = on.sized(self.n, self.os_n);
-        let ((), took) = rt.run(timed(async move {
-            let hs: Vec<_> = (0..n).map(|_| R::spawn(async {})).collect();
-            for h in hs {
-                h.await;
-            }
-        }));
+        let ((), took) = rt.run(timed(w2_spawn::spawn_many::<R>(n)));
         ns_per(took, n)
     }
 
     fn run_std(&self) -> f64 {
         let start = std::time::Instant::now();
-        let hs: Vec<_> = (0..self.os_n).map(|_| std::thread::spawn(|| {})).collect();
-        for h in hs {
-            h.join().expect("a std thread panicked");
-        }
+        w2_spawn::spawn_many_std(self.os_n);
         ns_per(start.elapsed(), self.os_n)
     }
 }

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use greenthread::queue::Queue;
 use greenthread::{checkpoint, sleep, Event, Lock, Mode, Runtime, Thread, TraceEvent};
 
-use super::alloc;
 use super::{ModeSpec, Workload};
+use greenthread_benches::alloc;
 
 /// How long the sleeping part of a workload sleeps, per sleep.
 const SLEEP: Duration = Duration::from_millis(20);

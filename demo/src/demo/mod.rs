@@ -1,9 +1,9 @@
 //! The demo's parts: the modes and workloads it compares, one measurement
-//! ([`phase`], run in a child process), the counting allocator ([`alloc`]),
+//! ([`phase`], run in a child process; it counts the heap with
+//! `greenthread_benches::alloc`),
 //! and the output ([`report`]: table and JSON; [`plot`]: the SVG). The
 //! `bench` subcommand, greenthread against its peers, is [`bench`].
 
-pub(crate) mod alloc;
 pub(crate) mod bench;
 pub(crate) mod phase;
 pub(crate) mod plot;

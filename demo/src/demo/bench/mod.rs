@@ -1,6 +1,6 @@
 //! `greenthread bench`: a quick side-by-side of greenthread and its peers.
 //!
-//! Runs a representative set of `../shared/BENCHMARKS.md`'s workloads (W1
+//! Runs a representative set of `benches/README.md`'s workloads (W1
 //! skynet, W2 spawn-many, W4 yield-many, W5 ping-pong, W6 contended Lock, W7
 //! queue throughput, W8 timers, W9 idle memory) on every back-end that
 //! applies, all in this one process, and prints one table of medians with
@@ -8,13 +8,14 @@
 //! benches in `benches/` are the thorough version; this is the one-minute
 //! look.
 //!
-//! Each workload is written once, generic over [`backend::Tasks`]; plain
-//! `std::thread` versions sit beside the workloads they apply to. Every
+//! Each workload is written once, in the `greenthread-benches` library
+//! (`benches/src/`), generic over [`Tasks`], with plain `std::thread`
+//! versions beside the workloads they apply to; the criterion benches run
+//! the same code. The modules here choose the sizes and the back-ends. Every
 //! runtime is built once, before anything is timed, with the machine's
 //! cores as workers. Each (workload, back-end) runs [`Reps::warmup`] times
 //! untimed, then [`Reps::timed`] times; the table shows the median.
 
-mod backend;
 mod memory;
 mod scheduling;
 mod spawning;
@@ -27,7 +28,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use backend::{Green, Smol, Tasks, Tokio};
+use greenthread_benches::backend::{self, Green, Smol, Tasks, Tokio};
 
 /// Options of `greenthread bench`.
 #[derive(Debug, clap::Args)]
@@ -36,8 +37,8 @@ pub(crate) struct BenchArgs {
     /// Small sizes: the whole set in under a minute on 2 cores (the default).
     #[arg(long, group = "size")]
     quick: bool,
-    /// The standard sizes of BENCHMARKS.md (1,000,000-leaf skynet, 1,000,000
-    /// spawns, ...): several minutes.
+    /// The standard sizes (benches/README.md: 1,000,000-leaf skynet,
+    /// 1,000,000 spawns, ...): several minutes.
     #[arg(long, group = "size")]
     full: bool,
     /// Internal: tiny sizes and one run each, for the test suite.
@@ -55,7 +56,7 @@ pub(crate) enum Size {
     Smoke,
     /// Scaled down to finish in under a minute on 2 cores.
     Quick,
-    /// BENCHMARKS.md's standard parameters.
+    /// The standard parameters (`benches/README.md`).
     Full,
 }
 
@@ -155,7 +156,7 @@ impl Backend {
     ];
 
     /// The peers a green ratio is taken against for "best peer"
-    /// (BENCHMARKS.md: tokio or smol, whichever is faster on that row).
+    /// (tokio or smol, whichever is faster on that row).
     pub(crate) const PEERS: [Backend; 2] = [Backend::Tokio, Backend::Smol];
 
     /// The name in the table and in JSON.
@@ -189,7 +190,7 @@ impl fmt::Display for Backend {
 
 /// One row of the table: a workload at one size.
 pub(crate) trait Workload {
-    /// BENCHMARKS.md's number, e.g. `W1`.
+    /// The workload's number in `benches/README.md`, e.g. `W1`.
     const ID: &'static str;
     /// The workload's name, e.g. `skynet`.
     const NAME: &'static str;
@@ -224,8 +225,8 @@ impl Runtimes {
             green: Green::pool(false),
             gil: Green::pool(true),
             os: Green::os(),
-            tokio: Tokio::new(),
-            smol: Smol::new(),
+            tokio: Tokio::pool(),
+            smol: Smol::pool(),
         }
     }
 
@@ -284,8 +285,9 @@ pub(crate) struct Report {
     pub(crate) cores: usize,
     /// UTC, `YYYY-MM-DD HH:MM`.
     pub(crate) date: String,
-    /// `git rev-parse --short HEAD`, if git and a checkout are there.
-    pub(crate) commit: Option<String>,
+    /// The commit this binary was built from (`git rev-parse --short HEAD`
+    /// at build time, by `build.rs`), if git and a checkout were there.
+    pub(crate) commit: Option<&'static str>,
     pub(crate) rows: Vec<Row>,
 }
 
@@ -345,7 +347,7 @@ fn measure<W: Workload>(w: &W, rts: &Runtimes, reps: Reps, progress: &Progress) 
     }
 }
 
-/// Every row, in BENCHMARKS.md's order.
+/// Every row, in the workloads' order.
 fn measure_all(size: Size, rts: &Runtimes, progress: &Progress) -> Vec<Row> {
     let reps = size.reps();
     vec![
@@ -371,13 +373,6 @@ pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// Runs `f`, returning its output and how long it took.
-pub(crate) async fn timed<F: std::future::Future>(f: F) -> (F::Output, Duration) {
-    let start = Instant::now();
-    let out = f.await;
-    (out, start.elapsed())
-}
-
 /// `greenthread bench`.
 pub(crate) fn main(args: &BenchArgs) -> ExitCode {
     let size = match (args.quick, args.full, args.smoke) {
@@ -387,7 +382,7 @@ pub(crate) fn main(args: &BenchArgs) -> ExitCode {
     };
     // Timings without the demo's allocation counting (two atomics on shared
     // cache lines per allocation); W9 turns it on for its own window.
-    super::alloc::set_counting(false);
+    greenthread_benches::alloc::set_counting(false);
     let progress = Progress {
         tty: std::io::stderr().is_terminal(),
     };
@@ -400,7 +395,7 @@ pub(crate) fn main(args: &BenchArgs) -> ExitCode {
         size,
         cores: backend::workers(),
         date: table::utc_now(),
-        commit: table::git_commit(),
+        commit: table::BUILT_FROM,
         rows,
     };
     if args.json {

@@ -2,8 +2,6 @@
 //! one run each) with `--json` measures every workload on every back-end
 //! that applies to it, and says so in its JSON.
 
-#![cfg(feature = "demo")]
-
 use std::process::Command;
 
 /// Every row `bench` prints: (id, workload, the back-ends it runs on).

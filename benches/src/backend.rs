@@ -8,7 +8,7 @@
 //! channel" or "a counter behind a lock" and gets `Queue` / `Lock` on
 //! greenthread, `tokio::sync` on tokio, async-channel / async-lock on smol.
 //! The one exception is W7's many-to-many queue: tokio has none, so tokio
-//! runs it on async-channel, as the criterion bench and BENCHMARKS.md do.
+//! runs it on async-channel, as the criterion bench does.
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -19,19 +19,19 @@ use std::time::Duration;
 use futures::future::{FutureExt, Map};
 
 /// The sending half of a channel.
-pub(crate) trait Sends<T>: Send + Sync + 'static {
+pub trait Sends<T>: Send + Sync + 'static {
     /// Sends `v`, waiting for room.
     fn send(&self, v: T) -> impl Future<Output = ()> + Send + '_;
 }
 
 /// The receiving half of a channel.
-pub(crate) trait Receives<T>: Send + 'static {
+pub trait Receives<T>: Send + 'static {
     /// Takes the next item, waiting for one.
     fn recv(&mut self) -> impl Future<Output = T> + Send + '_;
 }
 
 /// A counter behind the back-end's async lock (W6).
-pub(crate) trait Counter: Send + Sync + 'static {
+pub trait Counter: Send + Sync + 'static {
     /// Zero.
     fn new() -> Self;
     /// Acquires the lock, adds one, releases it.
@@ -41,7 +41,7 @@ pub(crate) trait Counter: Send + Sync + 'static {
 }
 
 /// A one-shot gate many tasks park on (W9): shut until [`Gate::open`].
-pub(crate) trait Gate: Send + Sync + 'static {
+pub trait Gate: Send + Sync + 'static {
     /// A shut gate.
     fn new() -> Self;
     /// Waits until the gate is open.
@@ -51,7 +51,7 @@ pub(crate) trait Gate: Send + Sync + 'static {
 }
 
 /// An async task runtime with its own primitives.
-pub(crate) trait Tasks: Sync {
+pub trait Tasks: Sync + 'static {
     /// A spawned task; awaiting it gives the task's output (a task that
     /// panicked fails the bench).
     type Join<T: Send + 'static>: Future<Output = T> + Send + 'static;
@@ -88,9 +88,8 @@ pub(crate) trait Tasks: Sync {
     fn mpmc<T: Send + 'static>(cap: usize) -> (Self::MpmcTx<T>, Self::MpmcRx<T>);
 }
 
-/// The worker threads of every pool: the machine's cores, as BENCHMARKS.md
-/// asks (the same count for every back-end).
-pub(crate) fn workers() -> usize {
+/// The worker threads of every pool: the machine's cores (the same count for every back-end).
+pub fn workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
@@ -106,11 +105,11 @@ fn unwrap_join<T, E: Debug>(r: Result<T, E>) -> T {
 
 /// A greenthread runtime: green, green+gil or os.
 #[derive(Debug)]
-pub(crate) struct Green(greenthread::Runtime);
+pub struct Green(greenthread::Runtime);
 
 impl Green {
     /// Green mode with the machine's cores as workers, GIL on or off.
-    pub(crate) fn pool(gil: bool) -> Green {
+    pub fn pool(gil: bool) -> Green {
         Green::build(
             greenthread::Runtime::builder()
                 .mode(greenthread::Mode::Green)
@@ -120,12 +119,22 @@ impl Green {
     }
 
     /// OS-thread mode: one OS thread per Thread.
-    pub(crate) fn os() -> Green {
+    pub fn os() -> Green {
         Green::build(greenthread::Runtime::builder().mode(greenthread::Mode::OsThreads))
     }
 
     fn build(b: greenthread::Builder) -> Green {
         Green(b.build().expect("cannot build a greenthread runtime"))
+    }
+
+    /// The runtime itself.
+    pub fn runtime(&self) -> &greenthread::Runtime {
+        &self.0
+    }
+
+    /// The runtime itself, owned.
+    pub fn into_runtime(self) -> greenthread::Runtime {
+        self.0
     }
 }
 
@@ -144,7 +153,7 @@ impl<T: Send + 'static> Receives<T> for greenthread::queue::Queue<T> {
 /// greenthread's `Lock` guarding a counter (the Lock is not a data mutex;
 /// the counter is a relaxed atomic only the lock holder touches).
 #[derive(Debug)]
-pub(crate) struct GreenCounter {
+pub struct GreenCounter {
     lock: greenthread::Lock,
     n: AtomicUsize,
 }
@@ -230,17 +239,36 @@ impl Tasks for Green {
 
 /// A tokio multi-thread runtime with the machine's cores as workers.
 #[derive(Debug)]
-pub(crate) struct Tokio(tokio::runtime::Runtime);
+pub struct Tokio(tokio::runtime::Runtime);
 
 impl Tokio {
-    pub(crate) fn new() -> Tokio {
+    /// With tokio's timers (what `greenthread bench` runs on).
+    pub fn pool() -> Tokio {
+        Tokio::build(tokio::runtime::Builder::new_multi_thread().enable_time())
+    }
+
+    /// With tokio's timers and I/O driver (what the criterion benches run
+    /// on; W10 needs the I/O).
+    pub fn pool_with_io() -> Tokio {
+        Tokio::build(tokio::runtime::Builder::new_multi_thread().enable_all())
+    }
+
+    fn build(b: &mut tokio::runtime::Builder) -> Tokio {
         Tokio(
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(workers())
-                .enable_time()
+            b.worker_threads(workers())
                 .build()
                 .expect("cannot build a tokio runtime"),
         )
+    }
+
+    /// The runtime itself.
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.0
+    }
+
+    /// The runtime itself, owned.
+    pub fn into_runtime(self) -> tokio::runtime::Runtime {
+        self.0
     }
 }
 
@@ -273,7 +301,7 @@ impl Counter for tokio::sync::Mutex<usize> {
 /// tokio's `Notify` with a flag: `notify_waiters` wakes only the waiters
 /// registered at that moment, so each waiter registers before it checks.
 #[derive(Debug, Default)]
-pub(crate) struct TokioGate {
+pub struct TokioGate {
     open: AtomicBool,
     notify: tokio::sync::Notify,
 }
@@ -349,13 +377,14 @@ static SMOL: async_executor::Executor<'static> = async_executor::Executor::new()
 
 /// One runner thread per core on [`SMOL`], stopped on drop.
 #[derive(Debug)]
-pub(crate) struct Smol {
+pub struct Smol {
     stop: async_channel::Sender<()>,
     runners: Vec<JoinHandle<()>>,
 }
 
 impl Smol {
-    pub(crate) fn new() -> Smol {
+    /// Starts the runner threads.
+    pub fn pool() -> Smol {
         let (stop, stopped) = async_channel::bounded::<()>(1);
         let runners = (0..workers())
             .map(|_| {
@@ -366,6 +395,11 @@ impl Smol {
             })
             .collect();
         Smol { stop, runners }
+    }
+
+    /// The executor the runners run.
+    pub fn executor(&self) -> &'static async_executor::Executor<'static> {
+        &SMOL
     }
 }
 
@@ -407,7 +441,7 @@ impl Counter for async_lock::Mutex<usize> {
 /// event-listener's `Event` with a flag (the pattern smol's own primitives
 /// use: listen, check, wait).
 #[derive(Debug, Default)]
-pub(crate) struct SmolGate {
+pub struct SmolGate {
     open: AtomicBool,
     event: event_listener::Event,
 }

@@ -1,13 +1,13 @@
 //! W8 timers: arming and cancelling a timeout, and how late many
 //! concurrent sleepers wake.
 
-use std::future::Future;
-use std::task::Context;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::backend::Tasks;
+use greenthread_benches::backend::Tasks;
+use greenthread_benches::{percentile, timed, w8_timers};
+
 use super::table::count;
-use super::{ms, ns_per, timed, Backend, Size, Sizes, Workload};
+use super::{ms, ns_per, Backend, Size, Sizes, Workload};
 
 /// W8's timeouts armed and cancelled: 1,000,000 standard; quick a tenth.
 const ARMS: Sizes<usize> = Sizes {
@@ -26,19 +26,11 @@ const SLEEPERS: Sizes<usize> = Sizes {
     full: 100_000,
 };
 
-/// How long each sleeper sleeps (BENCHMARKS.md).
+/// How long each sleeper sleeps (the standard parameters).
 const NAP: Duration = Duration::from_millis(10);
 
 /// The lateness percentile reported.
 const PERCENTILE: f64 = 0.99;
-
-/// Polls `f` once (arming its timer) with a waker that does nothing, then
-/// drops it (cancelling the timer).
-fn poll_once<F: Future>(f: F) {
-    let mut f = std::pin::pin!(f);
-    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
-    let _ = f.as_mut().poll(&mut cx);
-}
 
 /// W8: `n` sleeps armed (polled once) and cancelled (dropped), in a thread.
 #[derive(Debug)]
@@ -64,11 +56,7 @@ impl Workload for ArmCancel {
 
     fn run<R: Tasks>(&self, rt: &R, _on: Backend) -> f64 {
         let n = self.n;
-        let ((), took) = rt.run(timed(async move {
-            for _ in 0..n {
-                poll_once(R::sleep(FAR));
-            }
-        }));
+        let ((), took) = rt.run(timed(async move { w8_timers::arm_cancel::<R>(n, FAR) }));
         ns_per(took, n)
     }
 }
@@ -100,25 +88,8 @@ impl Workload for Sleepers {
 
     fn run<R: Tasks>(&self, rt: &R, _on: Backend) -> f64 {
         let n = self.n;
-        let mut late = rt.run(async move {
-            let hs: Vec<_> = (0..n)
-                .map(|_| {
-                    R::spawn(async {
-                        let due = Instant::now() + NAP;
-                        R::sleep(NAP).await;
-                        Instant::now().saturating_duration_since(due)
-                    })
-                })
-                .collect();
-            let mut late = Vec::with_capacity(n);
-            for h in hs {
-                late.push(h.await);
-            }
-            late
-        });
+        let (mut late, _wall) = rt.run(w8_timers::sleepers::<R>(n, NAP));
         late.sort_unstable();
-        // Nearest rank, as the criterion benches' `common::percentile`.
-        let at = ((late.len() as f64 * PERCENTILE).ceil() as usize).clamp(1, late.len()) - 1;
-        ms(late[at])
+        ms(percentile(&late, PERCENTILE))
     }
 }
