@@ -286,12 +286,18 @@ rt_test! {
     async fn budget_yields() {
         let lock = Lock::new();
         let flag = Arc::new(AtomicBool::new(false));
-        let f = flag.clone();
+        let spinning = Arc::new(AtomicBool::new(false));
+        let (f, sp) = (flag.clone(), spinning.clone());
         let sleeper = greenthread::spawn(async move {
+            // The sleep starts once the loop runs (an OS thread may start
+            // later than 5 ms on a loaded machine).
+            while !sp.load(Ordering::SeqCst) {
+                greenthread::sleep(Duration::from_millis(1)).await;
+            }
             greenthread::sleep(Duration::from_millis(5)).await;
             f.store(true, Ordering::SeqCst);
         });
-        let (l, f) = (lock.clone(), flag.clone());
+        let (l, f, sp) = (lock.clone(), flag.clone(), spinning.clone());
         let spins = greenthread::spawn(async move {
             let start = Instant::now();
             let mut spins = 0u64;
@@ -300,6 +306,7 @@ rt_test! {
                 l.acquire().await;
                 l.release().unwrap();
                 spins += 1;
+                sp.store(true, Ordering::SeqCst);
             }
             spins
         })
