@@ -533,33 +533,35 @@ mod loom_protocol {
         thread::spawn(move || assert!(block_on(sem.acquire(Deadline::never()))))
     }
 
+    /// Two threads wait for a permit each of an unbounded semaphore with
+    /// none free while `release` runs beside them; both must get through
+    /// and nothing may be left over.
+    fn two_waiters_meet(release: impl FnOnce(&RawSemaphore)) {
+        let sem = Arc::new(RawSemaphore::new(0, MAX));
+        let (a, b) = (waiter(&sem), waiter(&sem));
+        release(&sem);
+        a.join().unwrap();
+        b.join().unwrap();
+        assert_eq!(sem.permits(), 0);
+    }
+
     /// Two `release(1)` in a row meet two waiters: both get through. A
     /// listener notified by the first release but not yet run used to
     /// absorb the second one (SPEC 10.26).
     #[test]
     fn loom_release_burst_wakes_each_waiter() {
         model(|| {
-            let sem = Arc::new(RawSemaphore::new(0, MAX));
-            let (a, b) = (waiter(&sem), waiter(&sem));
-            sem.release(1).unwrap();
-            sem.release(1).unwrap();
-            a.join().unwrap();
-            b.join().unwrap();
-            assert_eq!(sem.permits(), 0);
+            two_waiters_meet(|sem| {
+                sem.release(1).unwrap();
+                sem.release(1).unwrap();
+            })
         });
     }
 
     /// `release(2)` once meets two waiters: both get through.
     #[test]
     fn loom_release_n_wakes_n_waiters() {
-        model(|| {
-            let sem = Arc::new(RawSemaphore::new(0, MAX));
-            let (a, b) = (waiter(&sem), waiter(&sem));
-            sem.release(2).unwrap();
-            a.join().unwrap();
-            b.join().unwrap();
-            assert_eq!(sem.permits(), 0);
-        });
+        model(|| two_waiters_meet(|sem| sem.release(2).unwrap()));
     }
 
     /// A running thread barges in (fast path) between a release and the
@@ -590,16 +592,13 @@ mod loom_protocol {
     #[test]
     fn loom_starved_hand_off_with_two_waiters() {
         model(|| {
-            let sem = Arc::new(RawSemaphore::new(0, MAX));
-            let (a, b) = (waiter(&sem), waiter(&sem));
-            sem.release(1).unwrap();
-            if sem.try_acquire() {
+            two_waiters_meet(|sem| {
                 sem.release(1).unwrap();
-            }
-            sem.release(1).unwrap();
-            a.join().unwrap();
-            b.join().unwrap();
-            assert_eq!(sem.permits(), 0);
+                if sem.try_acquire() {
+                    sem.release(1).unwrap();
+                }
+                sem.release(1).unwrap();
+            })
         });
     }
 
