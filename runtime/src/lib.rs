@@ -19,11 +19,12 @@
 //! | [`lowlevel`] | Python's `_thread` |
 //! | [`net`] | sockets as switch points, `ThreadingTcpServer` |
 
+mod catch;
 mod context;
 pub mod coop;
 mod executor;
 pub mod gil;
-pub(crate) mod io;
+mod driver;
 mod loom;
 pub mod lowlevel;
 pub mod net;

@@ -33,7 +33,7 @@
 //! **I/O and timers.** A running worker turns the process-wide driver
 //! itself, without waiting, every [`GLOBAL_POLL_INTERVAL`] tasks and
 //! whenever it runs out of tasks, before parking; the tasks that I/O events
-//! and expired timers wake then land in its own queues (`time::driver`,
+//! and expired timers wake then land in its own queues (`driver`,
 //! design note 6).
 //!
 //! **Parking** (`idle.rs`): a worker with nothing to do registers as
@@ -73,7 +73,7 @@
 //!
 //! **Faults.** User code reached from a worker — a task's poll, a waker, a
 //! destructor — runs under `catch_unwind` (wakers run by the driver are
-//! caught one by one in `time::driver`), and the `WORKER` context is reset
+//! caught one by one in `driver`), and the `WORKER` context is reset
 //! by a drop guard, so a panic there never kills a worker or leaves a
 //! dangling context.
 //!
@@ -104,8 +104,8 @@ use queue::{steal_half, LocalQueue};
 
 // Drops a runnable (its future's destructors run), swallowing a panic of
 // theirs, which nobody could receive, and one of that panic's payload.
-use crate::thread::task::drop_caught;
-use crate::time::driver;
+use crate::catch::drop_caught;
+use crate::driver;
 
 /// Capacity of each worker's local run queue. 256 (tokio's figure) holds a
 /// burst of wakeups without spilling to the shared injector, and keeps a
@@ -720,7 +720,7 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
                 }
                 tick = tick.wrapping_add(1);
                 if tick % GLOBAL_POLL_INTERVAL == 0 {
-                    // Pick up I/O and timers (`time::driver`, design note 6).
+                    // Pick up I/O and timers (`driver`, design note 6).
                     driver::poll_now();
                 }
                 shared.runs[index].set(cx.runs.get(), true);

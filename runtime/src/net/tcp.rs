@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use futures::io::{AsyncRead, AsyncWrite};
 
 use super::{each_addr, no_addresses, PollIo};
-use crate::io::Readiness;
+use crate::driver::io::Readiness;
 
 /// Pending connections the kernel queues for a listener: tokio's figure. std
 /// and mio use 128, which a burst of a thousand connects overflows (each

@@ -6,7 +6,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once, RwLock};
 
-use super::task::{drop_caught, IN_TARGET};
+use super::task::IN_TARGET;
+use crate::catch::drop_caught;
 use super::{Kind, Thread};
 
 /// What the excepthook receives (Python's `threading.ExceptHookArgs`).

@@ -5,7 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::task::drop_caught;
+use crate::catch::drop_caught;
 use super::{current_thread_unseen, Thread, LOCALS_CLOSED};
 
 /// Rounds of teardown (see [`teardown`]) before the values still being

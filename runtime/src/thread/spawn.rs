@@ -6,7 +6,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::error::JoinError;
-use super::task::{drop_caught, Ended};
+use super::task::Ended;
+use crate::catch::drop_caught;
 use super::{Kind, Thread, ThreadBuilder};
 use crate::context;
 use crate::waker::CatchWaker;

@@ -33,6 +33,7 @@ use std::task::{Context, Poll};
 
 use super::hooks::{self, TraceEvent};
 use super::{Kind, Slot, Thread};
+use crate::catch::drop_caught;
 use crate::context;
 use crate::coop;
 use crate::runtime::RtInner;
@@ -66,19 +67,6 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
         s.clone()
     } else {
         "Box<dyn Any>".to_string()
-    }
-}
-
-/// Drops `value` — user code: a target, a panic payload, `Local` values —
-/// catching a panic of its destructor (Python prints and ignores an
-/// exception in `__del__`; the panic hook has printed this one). If the
-/// caught panic's own payload panics when dropped too, that payload is
-/// leaked: the last resort, as nothing could catch a third panic.
-pub(crate) fn drop_caught<T>(value: T) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
-        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-            std::mem::forget(again);
-        }
     }
 }
 

@@ -16,7 +16,6 @@
 //! it, everywhere in greenthread; a deadline that does not fit in an
 //! `Instant` means "never". Nothing panics on a large duration.
 
-pub(crate) mod driver;
 
 use std::fmt;
 use std::future::Future;
@@ -24,7 +23,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use driver::driver;
+use crate::driver::driver;
 
 use crate::waker::CatchWaker;
 
