@@ -22,22 +22,22 @@
 mod catch;
 mod context;
 pub mod coop;
-mod executor;
 pub mod gil;
 mod driver;
 mod loom;
 pub mod lowlevel;
 pub mod net;
-mod os;
+mod native;
 mod park;
 mod runtime;
+mod scheduler;
 mod thread;
 pub mod time;
 #[doc(hidden)]
 pub mod waker;
 
 pub use gil::checkpoint;
-pub use park::block_on;
+pub use thread::block_on;
 pub use runtime::{run, Builder, Mode, Runtime, MAX_WORKERS};
 pub use thread::{
     active_count, current_thread, enumerate, excepthook, exit, get_ident, get_native_id,
@@ -46,25 +46,3 @@ pub use thread::{
     JoinHandle, Local, Target, Thread, ThreadBuilder, ThreadError, Timer, TraceEvent, TraceHook,
 };
 pub use time::{sleep, timeout, yield_now, Elapsed, Sleep, Timeout, TIMEOUT_MAX};
-
-/// The calling OS thread's kernel thread id, cached per thread.
-pub(crate) fn native_id() -> u64 {
-    thread_local! {
-        static TID: u64 = os_thread_id();
-    }
-    TID.try_with(|t| *t).unwrap_or_else(|_| os_thread_id())
-}
-
-#[cfg(target_os = "linux")]
-fn os_thread_id() -> u64 {
-    // SAFETY: `gettid` has no preconditions and cannot fail.
-    let tid = unsafe { libc::gettid() };
-    tid as u64
-}
-
-#[cfg(not(target_os = "linux"))]
-fn os_thread_id() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}

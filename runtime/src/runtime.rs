@@ -31,9 +31,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use crate::executor::Executor;
-use crate::gil::{self, Gil};
 use crate::park;
+use crate::scheduler::gil::{default_switch_interval, Gil};
+use crate::scheduler::{os, Scheduler};
+use crate::thread::blocking::blocking;
 use crate::thread::task::{Ended, ThreadExit, ThreadTask};
 use crate::thread::{
     self, hooks_install, registry::Registry, Kind, Thread, ThreadError, INITIAL, STARTED,
@@ -47,56 +48,8 @@ pub(crate) const DAEMON_DROP_GRACE: Duration = Duration::from_secs(2);
 /// abandoning it (a worker stuck in a target that never yields).
 const WORKER_JOIN_GRACE: Duration = Duration::from_secs(2);
 
-/// The most worker threads a Green pool may have: `workers(n)` or
-/// `GREENTHREAD_WORKERS` above it make [`Builder::build`] fail with
-/// `InvalidInput` at once, before anything is allocated per worker.
-///
-/// Workers are OS threads meant to match the CPUs (the default is the
-/// available parallelism, capped at this value): each green thread runs on
-/// one of them and an idle worker looks for work at every other, so a pool
-/// far larger than the machine adds only overhead. 1024 is above the CPU
-/// count of common machines, while a pool with [stall
-/// hand-off](Builder::stall_handoff) — at most 2 × 1024 worker OS threads,
-/// each reserving its stack and a few memory mappings — stays far from the
-/// OS's limits (`vm.max_map_count`, `threads-max`) and leaves room for the
-/// program's own threads. Use OS-thread mode, or more green threads, not
-/// more workers, for more concurrency.
-pub const MAX_WORKERS: usize = 1024;
-
-/// How green threads map onto OS threads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Mode {
-    /// M:N: every thread is a task on a pool of worker OS threads (default).
-    #[default]
-    Green,
-    /// 1:1: every thread runs on its own new OS thread, named after it (up
-    /// to the first NUL of its name, which an OS thread name cannot hold;
-    /// [`Thread::name`] keeps the whole name).
-    ///
-    /// The process can hold only so many OS threads: each costs memory
-    /// mappings (its stack and signal stack, each with a guard page), and
-    /// the OS aborts a process whose new thread finds no mapping left. So
-    /// `start()` refuses, with [`ThreadError::StartFailed`] ("can't start new
-    /// thread", as Python raises), a thread beyond a process-wide limit on
-    /// live OS-thread-mode threads, computed once, when the first OS-thread
-    /// runtime is built, as the least of:
-    ///
-    /// - the mappings left under `vm.max_map_count` after the ones the
-    ///   process holds then and a margin for its later needs (an eighth of
-    ///   the maximum, at least 4096), divided by the 4 mappings a thread
-    ///   takes;
-    /// - `kernel.threads-max`, and `RLIMIT_NPROC` unless root (whom the
-    ///   kernel exempts from it);
-    /// - `GREENTHREAD_OS_THREADS_MAX=N` (N ≥ 1), if set: it lowers the limit,
-    ///   never raises it (an invalid value is an error at `build()`, as for
-    ///   the other `GREENTHREAD_*` variables).
-    ///
-    /// A thread the OS refuses anyway (no memory, another process using the
-    /// user's thread allowance) is `StartFailed` too. Threads started outside
-    /// OS-thread mode (Green workers, the program's own) are not counted:
-    /// they live in the margin.
-    OsThreads,
-}
+pub use crate::scheduler::green::MAX_WORKERS;
+pub use crate::scheduler::Mode;
 
 /// Configures a [`Runtime`]. Explicit calls win over the `GREENTHREAD_*`
 /// environment variables, which win over the defaults.
@@ -204,17 +157,17 @@ impl Builder {
                 1..=u64::MAX,
                 "a whole number ≥ 1",
             )?
-            .map_or_else(gil::default_switch_interval, Duration::from_millis),
+            .map_or_else(default_switch_interval, Duration::from_millis),
         };
         let os_threads_max =
-            env_number(crate::os::LIMIT_VAR, 1..=usize::MAX, "a whole number ≥ 1")?;
+            env_number(os::LIMIT_VAR, 1..=usize::MAX, "a whole number ≥ 1")?;
         if mode == Mode::OsThreads {
-            crate::os::init_limit(os_threads_max);
+            os::init_limit(os_threads_max);
         }
         let gil = gil.then(|| Gil::new(interval));
         let inner = RtInner::new(mode, workers, gil, self.stall_handoff, false);
         if mode == Mode::Green {
-            inner.executor()?;
+            inner.scheduler.ready()?;
         }
         Ok(Runtime { inner })
     }
@@ -296,12 +249,12 @@ impl Runtime {
 
     /// The runtime's mode.
     pub fn mode(&self) -> Mode {
-        self.inner.mode
+        self.inner.scheduler.mode()
     }
 
     /// Worker threads in the Green pool.
     pub fn workers(&self) -> usize {
-        self.inner.workers
+        self.inner.scheduler.workers()
     }
 
     /// Whether the GIL is on.
@@ -361,11 +314,11 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, main: F) -> F::Output {
         let rt = &self.inner;
         let _entered = Entered::enter(rt);
-        park::blocking(|| {
+        blocking(|| {
             rt.main
                 .inner
                 .native_id
-                .store(crate::native_id(), Ordering::Relaxed);
+                .store(crate::native::native_id(), Ordering::Relaxed);
             let out = park::drive(pin!(ThreadTask::new(
                 rt.main.clone(),
                 rt.clone(),
@@ -513,16 +466,10 @@ pub(crate) fn all_threads() -> Vec<Thread> {
 /// A runtime's shared state.
 #[derive(Debug)]
 pub(crate) struct RtInner {
-    /// Green or OS threads.
-    pub(crate) mode: Mode,
-    /// Size of the Green pool.
-    workers: usize,
-    /// Whether the Green pool has stall hand-off.
-    stall_handoff: bool,
+    /// Green or OS threads, and the Green pool.
+    pub(crate) scheduler: Scheduler,
     /// The GIL, in GIL mode.
     pub(crate) gil: Option<Gil>,
-    /// The Green pool (started at build, or lazily for the global runtime).
-    exec: OnceLock<Executor>,
     /// Alive threads.
     pub(crate) registry: Registry,
     /// The main thread.
@@ -548,11 +495,8 @@ impl RtInner {
         thread::install_panic_hook();
         let main = Thread::new_running(Kind::Main, None, false);
         let rt = Arc::new(RtInner {
-            mode,
-            workers,
-            stall_handoff,
+            scheduler: Scheduler::new(mode, workers, stall_handoff),
             gil,
-            exec: OnceLock::new(),
             registry: Registry::new(),
             main,
             shutting_down: AtomicBool::new(false),
@@ -564,16 +508,6 @@ impl RtInner {
             .unwrap_or_else(|e| e.into_inner())
             .push(Arc::downgrade(&rt));
         rt
-    }
-
-    fn executor(&self) -> io::Result<&Executor> {
-        if let Some(e) = self.exec.get() {
-            return Ok(e);
-        }
-        let exec = Executor::new(self.workers, "greenthread", self.stall_handoff)?;
-        // A racing initializer may have won; its executor is used and ours
-        // shuts down as it drops.
-        Ok(self.exec.get_or_init(|| exec))
     }
 
     /// Registers `thread` as started and schedules `fut` as its body.
@@ -601,13 +535,9 @@ impl RtInner {
             inner.state.store(INITIAL, Ordering::Release);
         };
         // Green mode: the workers first, so a refusal needs no undoing.
-        let exec = match self.mode {
-            Mode::Green => match self.executor() {
-                Ok(exec) => Some(exec),
-                Err(_) => return Err((ThreadError::StartFailed, Some(fut))),
-            },
-            Mode::OsThreads => None,
-        };
+        if self.scheduler.ready().is_err() {
+            return Err((ThreadError::StartFailed, Some(fut)));
+        }
         inner.ident.store(thread::next_ident(), Ordering::Relaxed);
         inner.state.store(STARTED, Ordering::Release);
         if !self.registry.insert_if_open(thread) {
@@ -616,10 +546,10 @@ impl RtInner {
         }
         hooks_install(thread);
         let task = ThreadTask::new(thread.clone(), self.clone(), fut, report);
-        if let Some(exec) = exec {
-            return Ok(exec.spawn(task));
-        }
-        crate::os::spawn(thread, task).map_err(|(_, task)| {
+        let stack_size = || thread::stack_size(None).unwrap_or(0);
+        self.scheduler
+            .spawn(task, || thread.name(), stack_size)
+            .map_err(|(_, task)| {
             let fut = task.into_target();
             thread::hooks_uninstall(thread);
             self.registry.remove(thread);
@@ -695,8 +625,6 @@ impl RtInner {
             self.wait_threads_gone(DAEMON_DROP_GRACE);
             self.stop_main();
         }
-        if let Some(exec) = self.exec.get() {
-            exec.shutdown_with_grace(WORKER_JOIN_GRACE);
-        }
+        self.scheduler.shutdown(WORKER_JOIN_GRACE);
     }
 }

@@ -40,7 +40,7 @@
 //!    there when a worker woke returns at the next event or timer, and
 //!    meanwhile the workers' turns find the poll taken and skip it) and the
 //!    workers turn the driver themselves, without
-//!    waiting ([`poll_now`]): every [`GLOBAL_POLL_INTERVAL`] tasks and
+//!    waiting ([`poll_now`]): every `GLOBAL_POLL_INTERVAL` tasks (`scheduler::green`) and
 //!    whenever they run out of tasks, before parking (tokio's workers do the
 //!    same). The tasks an event wakes then land in that worker's own queue.
 //!    The driver thread, meanwhile, wakes every [`COVER_INTERVAL`] and turns
@@ -49,8 +49,6 @@
 //!    parks, it unparks the driver thread, which goes back to sleeping in
 //!    `epoll_wait` until the next timer or event. Whoever turns it holds the
 //!    [`Poller`]; workers only try its lock.
-//!
-//! [`GLOBAL_POLL_INTERVAL`]: crate::executor::GLOBAL_POLL_INTERVAL
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

@@ -25,6 +25,7 @@
 //!    dedicated OS thread that runs it whenever it is woken. Either way
 //!    `spawn` gets its result through the same `async_task::Task`.
 
+pub(crate) mod blocking;
 mod error;
 mod hooks;
 mod local;
@@ -33,6 +34,7 @@ mod spawn;
 pub(crate) mod task;
 mod timer;
 
+pub use blocking::block_on;
 pub use error::{JoinError, ThreadError};
 pub use hooks::{
     excepthook, getprofile, gettrace, set_excepthook, setprofile, setprofile_all_threads, settrace,
@@ -499,7 +501,7 @@ impl Thread {
         t.inner.ident.store(next_ident(), Ordering::Relaxed);
         t.inner
             .native_id
-            .store(crate::native_id(), Ordering::Relaxed);
+            .store(crate::native::native_id(), Ordering::Relaxed);
         t.inner.state.store(STARTED, Ordering::Release);
         t
     }
@@ -792,7 +794,7 @@ pub fn get_ident() -> u64 {
 
 /// The calling OS thread's kernel id (Python's `get_native_id()`).
 pub fn get_native_id() -> u64 {
-    crate::native_id()
+    crate::native::native_id()
 }
 
 /// Ends the calling thread quietly (Python's `_thread.exit()` /

@@ -221,7 +221,7 @@ impl<F: Future> Future for ThreadTask<F> {
         // The guard holds raw pointers only: `this` stays free to mutate.
         let _enter = context::enter(&this.thread, &this.rt);
         let inner = &*this.thread.inner;
-        inner.native_id.store(crate::native_id(), Ordering::Relaxed);
+        inner.native_id.store(crate::native::native_id(), Ordering::Relaxed);
         if this.first_poll {
             inner.parts().slot = Slot::Waker(cx.waker().clone());
         }

@@ -19,8 +19,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use async_task::{Runnable, Task};
 
-use crate::thread::{stack_size, Thread};
-
 /// The hand-off between a task's wakers and its OS thread.
 #[derive(Debug, Default)]
 struct Slot {
@@ -139,15 +137,19 @@ fn os_name(name: String) -> String {
     }
 }
 
-/// Runs `fut` as `thread` on a new OS thread named after it, with the
-/// process-wide [`stack_size`].
+/// Runs `fut` on a new OS thread named `name` (up to its first NUL) with a
+/// stack of `stack_size` bytes (0: the platform's default).
 ///
 /// # Errors
 ///
 /// `WouldBlock` if the limit on live OS threads is reached; the OS's error
 /// if it refuses the thread. `fut` is handed back then, never polled (the
 /// OS thread is made before the task, which it then waits for).
-pub(crate) fn spawn<F>(thread: &Thread, fut: F) -> Result<Task<F::Output>, (io::Error, F)>
+pub(crate) fn spawn<F>(
+    fut: F,
+    name: String,
+    stack_size: usize,
+) -> Result<Task<F::Output>, (io::Error, F)>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -157,10 +159,9 @@ where
         Err(e) => return Err((e, fut)),
     };
     let slot = Arc::new(Slot::default());
-    let mut builder = std::thread::Builder::new().name(os_name(thread.name()));
-    match stack_size(None) {
-        Ok(0) | Err(_) => {}
-        Ok(n) => builder = builder.stack_size(n),
+    let mut builder = std::thread::Builder::new().name(os_name(name));
+    if stack_size != 0 {
+        builder = builder.stack_size(stack_size);
     }
     let s = slot.clone();
     let spawned = builder.spawn(move || {
