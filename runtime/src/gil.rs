@@ -12,7 +12,8 @@ use std::time::Duration;
 use crate::coop;
 use crate::scheduler::gil::{default_switch_interval, set_default_switch_interval, Gil};
 pub use crate::scheduler::gil::DEFAULT_SWITCH_INTERVAL;
-use crate::context;
+use crate::thread::context;
+use crate::thread::handle::for_each_runtime;
 
 /// The error of [`set_switch_interval`] with a zero interval (Python's
 /// `ValueError`).
@@ -51,7 +52,7 @@ pub fn set_switch_interval(d: Duration) -> Result<(), SwitchIntervalError> {
         return Err(SwitchIntervalError);
     }
     set_default_switch_interval(d);
-    crate::runtime::for_each_runtime(|rt| {
+    for_each_runtime(|rt| {
         if let Some(g) = &rt.gil {
             g.set_interval(d);
         }

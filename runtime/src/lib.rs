@@ -20,7 +20,6 @@
 //! | [`net`] | sockets as switch points, `ThreadingTcpServer` |
 
 mod catch;
-mod context;
 pub mod coop;
 pub mod gil;
 mod driver;

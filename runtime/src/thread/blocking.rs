@@ -5,7 +5,7 @@
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 
-use crate::context;
+use super::context;
 use std::sync::atomic::Ordering;
 use crate::park::drive;
 use crate::scheduler::gil::Gil;

@@ -179,7 +179,7 @@ pub fn getprofile() -> Option<TraceHook> {
 }
 
 fn for_all_threads(f: impl Fn(&mut Hooks)) {
-    for thread in crate::runtime::all_threads() {
+    for thread in super::handle::all_threads() {
         let mut parts = thread.inner.parts();
         let slot = &mut parts.extra().hooks;
         let mut hooks = slot.as_deref().cloned().unwrap_or_default();

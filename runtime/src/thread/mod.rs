@@ -26,9 +26,11 @@
 //!    `spawn` gets its result through the same `async_task::Task`.
 
 pub(crate) mod blocking;
+pub(crate) mod context;
 mod error;
 mod hooks;
 mod local;
+pub(crate) mod handle;
 pub(crate) mod registry;
 mod spawn;
 pub(crate) mod task;
@@ -60,8 +62,6 @@ use std::time::Duration;
 
 use event_listener::{Event, Listener};
 
-use crate::context;
-use crate::runtime;
 
 /// What a thread runs: Python's `target=` (a closure; its captures are the
 /// `args`) or a `Thread` subclass overriding `run()` (a type implementing
@@ -112,7 +112,7 @@ pub(crate) trait Launch: Send {
     /// As `RtInner::launch`; the body is handed back then, never run.
     fn launch(
         self: Box<Self>,
-        rt: &Arc<runtime::RtInner>,
+        rt: &Arc<handle::RtInner>,
         thread: &Thread,
     ) -> Result<(), (ThreadError, Option<Body>)>;
 }
@@ -125,7 +125,7 @@ pub(crate) struct BodyFuture<F>(pub(crate) F);
 impl<F: Future<Output = ()> + Send + 'static> Launch for BodyFuture<F> {
     fn launch(
         self: Box<Self>,
-        rt: &Arc<runtime::RtInner>,
+        rt: &Arc<handle::RtInner>,
         thread: &Thread,
     ) -> Result<(), (ThreadError, Option<Body>)> {
         // A `start_new_thread` thread's panic is not the excepthook's
@@ -271,7 +271,7 @@ pub(crate) struct ThreadInner {
     /// The runtime the thread was created in (`None`: outside any runtime);
     /// `start()` starts it there, so starting it after that runtime shut
     /// down fails (SPEC §10.4) instead of running it elsewhere.
-    home: Option<std::sync::Weak<runtime::RtInner>>,
+    home: Option<std::sync::Weak<handle::RtInner>>,
 }
 
 /// What a thread's one lock guards.
@@ -534,7 +534,7 @@ impl Thread {
         })
     }
 
-    fn start_on(&self, rt: &Arc<runtime::RtInner>) -> Result<(), ThreadError> {
+    fn start_on(&self, rt: &Arc<handle::RtInner>) -> Result<(), ThreadError> {
         if rt.is_shutting_down() {
             return Err(ThreadError::ShuttingDown);
         }
@@ -768,14 +768,14 @@ pub(crate) fn current_thread_unseen() -> Thread {
 /// runtime's `run`/`block_on` future; outside any runtime, the process-wide
 /// runtime's main thread.
 pub fn main_thread() -> Thread {
-    runtime::current_or_global().main.clone()
+    handle::current_or_global().main.clone()
 }
 
 /// The number of alive threads (Python's `active_count()`), equal to
 /// `enumerate().len()`.
 #[doc(alias = "activeCount")]
 pub fn active_count() -> usize {
-    runtime::current_or_global().registry.len()
+    handle::current_or_global().registry.len()
 }
 
 /// All alive threads of the calling thread's runtime, main, daemon and dummy
@@ -783,7 +783,7 @@ pub fn active_count() -> usize {
 /// [`start_new_thread`](crate::lowlevel::start_new_thread) thread is listed
 /// once it has called [`current_thread`], as in Python.
 pub fn enumerate() -> Vec<Thread> {
-    runtime::current_or_global().registry.visible()
+    handle::current_or_global().registry.visible()
 }
 
 /// The calling thread's ident (Python's `get_ident()`).

@@ -9,7 +9,7 @@ use super::error::JoinError;
 use super::task::Ended;
 use crate::catch::drop_caught;
 use super::{Kind, Thread, ThreadBuilder};
-use crate::context;
+use super::context;
 use crate::waker::CatchWaker;
 
 /// Starts `future` as a new thread (visible in [`enumerate`](crate::enumerate),
@@ -49,7 +49,7 @@ where
 
 /// Starts `future` as `thread` on `rt`.
 pub(crate) fn spawn_on<F>(
-    rt: &std::sync::Arc<crate::runtime::RtInner>,
+    rt: &std::sync::Arc<super::handle::RtInner>,
     thread: Thread,
     future: F,
 ) -> JoinHandle<F::Output>

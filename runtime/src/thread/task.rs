@@ -34,9 +34,9 @@ use std::task::{Context, Poll};
 use super::hooks::{self, TraceEvent};
 use super::{Kind, Slot, Thread};
 use crate::catch::drop_caught;
-use crate::context;
+use super::context;
 use crate::coop;
-use crate::runtime::RtInner;
+use super::handle::RtInner;
 
 /// The unwind payload of [`exit`](crate::exit).
 #[derive(Debug)]

@@ -123,6 +123,12 @@ use crate::driver;
 /// more workers, for more concurrency.
 pub const MAX_WORKERS: usize = 1024;
 
+/// The default size of a Green pool: the available parallelism, at most
+/// [`MAX_WORKERS`].
+pub(crate) fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS))
+}
+
 /// Capacity of each worker's local run queue. 256 (tokio's figure) holds a
 /// burst of wakeups without spilling to the shared injector, and keeps a
 /// steal of half the queue cheap.
