@@ -10,8 +10,8 @@ use std::task::Poll;
 use std::time::Duration;
 
 use crate::coop;
-use crate::scheduler::gil::{default_switch_interval, set_default_switch_interval, Gil};
 pub use crate::scheduler::gil::DEFAULT_SWITCH_INTERVAL;
+use crate::scheduler::gil::{default_switch_interval, set_default_switch_interval, Gil};
 use crate::thread::context;
 use crate::thread::handle::for_each_runtime;
 

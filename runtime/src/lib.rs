@@ -7,26 +7,27 @@
 //!
 //! # Map of the crate
 //!
-//! | module | what |
-//! |---|---|
-//! | [`runtime`](Runtime) | [`run`], [`Runtime`], [`Builder`], [`Mode`], shutdown |
-//! | `executor` | work-stealing scheduler for Green mode (private) |
-//! | `os` | one OS thread per `Thread` (private) |
-//! | [`time`] | [`sleep`], [`timeout`], [`TIMEOUT_MAX`] and the timer/I-O driver |
-//! | `thread` | [`Thread`], registry, hooks, [`spawn`], [`Timer`], [`Local`] |
-//! | [`gil`] | GIL mode and [`checkpoint`] |
-//! | [`coop`] | the cooperative budget, for primitives built on greenthread |
-//! | [`lowlevel`] | Python's `_thread` |
-//! | [`net`] | sockets as switch points, `ThreadingTcpServer` |
+//! Its folders are its layers; every import runs downward.
+//!
+//! | layer | module | what |
+//! |---|---|---|
+//! | top | [`runtime`](Runtime) | [`run`], [`Runtime`], [`Builder`], [`Mode`], shutdown |
+//! | top | [`gil`] | GIL mode's switches and [`checkpoint`] |
+//! | top | [`net`], [`lowlevel`] | sockets as switch points, `ThreadingTcpServer`; Python's `_thread` |
+//! | threads | `thread` | [`Thread`], its lifecycle, registry, context, hooks, [`spawn`], [`block_on`], [`Timer`], [`Local`], and the runtime handle threads hold |
+//! | schedulers | `scheduler` | the green executor and OS-thread mode behind one spawning interface; the GIL lock (private) |
+//! | time | [`time`] | [`sleep`], [`timeout`], [`TIMEOUT_MAX`] |
+//! | driver | `driver` | the reactor: timers and per-source I/O readiness (private) |
+//! | leaves | `park`, [`coop`], `waker`, `catch`, `native`, `loom` | parking an OS thread, the cooperative budget, panic-safe wakers and drops |
 
 mod catch;
 pub mod coop;
-pub mod gil;
 mod driver;
+pub mod gil;
 mod loom;
 pub mod lowlevel;
-pub mod net;
 mod native;
+pub mod net;
 mod park;
 mod runtime;
 mod scheduler;
@@ -36,8 +37,8 @@ pub mod time;
 pub mod waker;
 
 pub use gil::checkpoint;
-pub use thread::block_on;
 pub use runtime::{run, Builder, Mode, Runtime, MAX_WORKERS};
+pub use thread::block_on;
 pub use thread::{
     active_count, current_thread, enumerate, excepthook, exit, get_ident, get_native_id,
     getprofile, gettrace, main_thread, set_excepthook, setprofile, setprofile_all_threads,

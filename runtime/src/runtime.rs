@@ -151,8 +151,7 @@ impl Builder {
             )?
             .map_or_else(default_switch_interval, Duration::from_millis),
         };
-        let os_threads_max =
-            env_number(os::LIMIT_VAR, 1..=usize::MAX, "a whole number ≥ 1")?;
+        let os_threads_max = env_number(os::LIMIT_VAR, 1..=usize::MAX, "a whole number ≥ 1")?;
         if mode == Mode::OsThreads {
             os::init_limit(os_threads_max);
         }
@@ -198,7 +197,6 @@ fn bad_env(name: &str, value: &str, expected: &str) -> io::Error {
 fn invalid(msg: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg.to_string())
 }
-
 
 /// A greenthread runtime: a worker pool (Green mode), a thread registry,
 /// and optionally a GIL. Several may live in one process.
@@ -268,12 +266,12 @@ impl Runtime {
     /// let h = rt.spawn(async { 6 * 7 });
     /// assert_eq!(greenthread::block_on(h).unwrap(), 42);
     /// ```
-    pub fn spawn<F>(&self, future: F) -> crate::JoinHandle<F::Output>
+    pub fn spawn<F>(&self, future: F) -> thread::JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let thread = crate::ThreadBuilder::default()
+        let thread = thread::ThreadBuilder::default()
             .daemon(false)
             .build_inner(Kind::Thread, None);
         thread::spawn_on(&self.inner, thread, future)

@@ -29,7 +29,6 @@ use std::fmt;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-
 /// CPython's default switch interval (`sys.getswitchinterval()` = 0.005).
 pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 

@@ -6,10 +6,10 @@ use std::future::{poll_fn, Future};
 use std::pin::pin;
 
 use super::context;
-use std::sync::atomic::Ordering;
 use crate::park::drive;
 use crate::scheduler::gil::Gil;
 use crate::scheduler::green::block_in_place;
+use std::sync::atomic::Ordering;
 
 /// Drives `f` to completion on the calling OS thread, parking it while `f`
 /// is pending.

@@ -80,9 +80,7 @@ pub(crate) fn with_thread<R>(f: impl FnOnce(Option<&ThreadInner>) -> R) -> R {
 /// or else the process-wide runtime, without cloning the `Arc` (its count
 /// is one cache line every worker would otherwise bounce on each spawn).
 pub(crate) fn with_runtime_or_global<R>(f: impl FnOnce(&Arc<RtInner>) -> R) -> R {
-    borrow(&RUNTIME, |rt| {
-        f(rt.unwrap_or_else(|| handle::global()))
-    })
+    borrow(&RUNTIME, |rt| f(rt.unwrap_or_else(|| handle::global())))
 }
 
 /// A weak reference to the runtime whose thread is being polled on this OS

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::registry::Registry;
 use super::task::{Ended, ThreadTask};
-use super::{context, Kind, Thread, ThreadError, INITIAL, STARTED};
+use super::{context, Kind, Thread, ThreadError};
 use crate::scheduler::gil::Gil;
 use crate::scheduler::{green, Mode, Scheduler};
 
@@ -132,14 +132,14 @@ impl RtInner {
         let inner = &thread.inner;
         let undo = || {
             inner.ident.store(0, Ordering::Relaxed);
-            inner.state.store(INITIAL, Ordering::Release);
+            inner.state.undo_refused_start();
         };
         // Green mode: the workers first, so a refusal needs no undoing.
         if self.scheduler.ready().is_err() {
             return Err((ThreadError::StartFailed, Some(fut)));
         }
         inner.ident.store(super::next_ident(), Ordering::Relaxed);
-        inner.state.store(STARTED, Ordering::Release);
+        inner.state.transition_to_started();
         if !self.registry.insert_if_open(thread) {
             undo();
             return Err((ThreadError::ShuttingDown, Some(fut)));
@@ -150,12 +150,12 @@ impl RtInner {
         self.scheduler
             .spawn(task, || thread.name(), stack_size)
             .map_err(|(_, task)| {
-            let fut = task.into_target();
-            super::hooks_uninstall(thread);
-            self.registry.remove(thread);
-            undo();
-            (ThreadError::StartFailed, fut)
-        })
+                let fut = task.into_target();
+                super::hooks_uninstall(thread);
+                self.registry.remove(thread);
+                undo();
+                (ThreadError::StartFailed, fut)
+            })
     }
 
     pub(crate) fn is_shutting_down(&self) -> bool {

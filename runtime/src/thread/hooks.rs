@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once, RwLock};
 
 use super::task::IN_TARGET;
-use crate::catch::drop_caught;
 use super::{Kind, Thread};
+use crate::catch::drop_caught;
 
 /// What the excepthook receives (Python's `threading.ExceptHookArgs`).
 #[derive(Debug, Clone)]

@@ -8,7 +8,9 @@
 //!    state (name, daemon flag, ident, native id, lifecycle) plus what the
 //!    runtime needs to end it (the task's waker, for cancellation at
 //!    shutdown) and its `Local` values.
-//! 2. The lifecycle word goes `INITIAL → STARTED → STOPPED` and never back.
+//! 2. The lifecycle word (`state.rs`, the one place that writes it) goes
+//!    `INITIAL → STARTED → STOPPED` and never back but for a refused start,
+//!    which is undone (Python's rule: the thread can be started again).
 //!    `start()` moves it to `STARTED` and registers the thread *before*
 //!    scheduling it, so `is_alive()`, `ident()` and `enumerate()` agree from
 //!    the moment `start()` returns (Python's "limbo" is folded into
@@ -28,11 +30,12 @@
 pub(crate) mod blocking;
 pub(crate) mod context;
 mod error;
+pub(crate) mod handle;
 mod hooks;
 mod local;
-pub(crate) mod handle;
 pub(crate) mod registry;
 mod spawn;
+mod state;
 pub(crate) mod task;
 mod timer;
 
@@ -61,7 +64,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use event_listener::{Event, Listener};
-
+use state::Lifecycle;
 
 /// What a thread runs: Python's `target=` (a closure; its captures are the
 /// `args`) or a `Thread` subclass overriding `run()` (a type implementing
@@ -210,11 +213,6 @@ pub(crate) const LOCALS_CLOSED: u8 = 2;
 /// shard's lock.
 pub(crate) const HIDDEN: u8 = 4;
 
-/// Lifecycle states.
-pub(crate) const INITIAL: u8 = 0;
-pub(crate) const STARTED: u8 = 1;
-pub(crate) const STOPPED: u8 = 2;
-
 /// The process-wide counter behind `Thread-N` and `Dummy-N` names (Python's
 /// `_counter`), shared with `Timer`; explicitly named threads don't use it.
 static NAME_COUNTER: AtomicU64 = AtomicU64::new(1);
@@ -249,7 +247,7 @@ pub(crate) struct ThreadInner {
     /// Python class.
     pub(crate) kind: Kind,
     /// `INITIAL`, `STARTED` or `STOPPED`.
-    pub(crate) state: AtomicU8,
+    pub(crate) state: Lifecycle,
     /// [`CANCELLED`], [`LOCALS_CLOSED`], [`HIDDEN`].
     pub(crate) flags: AtomicU8,
     /// The daemon flag.
@@ -459,7 +457,7 @@ impl Thread {
         Thread {
             inner: Arc::new(ThreadInner {
                 kind,
-                state: AtomicU8::new(INITIAL),
+                state: Lifecycle::initial(),
                 // A `start_new_thread` thread is hidden until it calls
                 // `current_thread()`.
                 flags: AtomicU8::new(if kind == Kind::Raw { HIDDEN } else { 0 }),
@@ -502,7 +500,7 @@ impl Thread {
         t.inner
             .native_id
             .store(crate::native::native_id(), Ordering::Relaxed);
-        t.inner.state.store(STARTED, Ordering::Release);
+        t.inner.state.transition_to_started();
         t
     }
 
@@ -552,7 +550,7 @@ impl Thread {
     /// Takes the target for `start()`.
     fn take_target(&self) -> Result<Body, ThreadError> {
         if !matches!(self.inner.kind, Kind::Thread | Kind::Timer | Kind::Raw)
-            || self.inner.state.load(Ordering::Acquire) != INITIAL
+            || !self.inner.state.is_initial()
         {
             return Err(ThreadError::AlreadyStarted);
         }
@@ -608,7 +606,7 @@ impl Thread {
         if matches!(self.inner.kind, Kind::Dummy | Kind::Raw) {
             return Err(ThreadError::JoinDummy);
         }
-        if self.inner.state.load(Ordering::Acquire) == INITIAL {
+        if self.inner.state.is_initial() {
             return Err(ThreadError::NotStarted);
         }
         let is_self = context::with_thread(|t| t.is_some_and(|t| std::ptr::eq(t, &*self.inner)));
@@ -621,11 +619,11 @@ impl Thread {
     /// Whether the thread is alive: from `start()` until just after its
     /// target ends (Python's `is_alive()`).
     pub fn is_alive(&self) -> bool {
-        self.inner.state.load(Ordering::Acquire) == STARTED
+        self.inner.state.is_started()
     }
 
     pub(crate) fn is_stopped(&self) -> bool {
-        self.inner.state.load(Ordering::Acquire) == STOPPED
+        self.inner.state.is_stopped()
     }
 
     /// The thread's name (Python's `name`).
@@ -689,7 +687,7 @@ impl Thread {
     /// (also after it ended).
     #[doc(alias = "setDaemon")]
     pub fn set_daemon(&self, daemon: bool) -> Result<(), ThreadError> {
-        if self.inner.state.load(Ordering::Acquire) != INITIAL {
+        if !self.inner.state.is_initial() {
             return Err(ThreadError::DaemonAfterStart);
         }
         self.inner.daemon.store(daemon, Ordering::Relaxed);
@@ -717,11 +715,7 @@ impl fmt::Display for Thread {
             Kind::Dummy | Kind::Raw => "_DummyThread",
             Kind::Timer => "Timer",
         };
-        let status = match self.inner.state.load(Ordering::Acquire) {
-            INITIAL => "initial",
-            STARTED => "started",
-            _ => "stopped",
-        };
+        let status = self.inner.state.name();
         write!(f, "<{class}({}, {status}", self.name())?;
         if self.is_daemon() {
             f.write_str(" daemon")?;
@@ -831,7 +825,7 @@ pub fn stack_size(size: Option<usize>) -> std::io::Result<usize> {
 impl ThreadInner {
     /// Marks the thread `STOPPED` and wakes every joiner.
     pub(crate) fn mark_stopped(&self) {
-        self.state.store(STOPPED, Ordering::Release);
+        self.state.transition_to_stopped();
         self.done.notify(usize::MAX);
     }
 }

@@ -10,8 +10,8 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use super::{Kind, Thread, HIDDEN, NAME_COUNTER};
 use super::handle;
+use super::{Kind, Thread, HIDDEN, NAME_COUNTER};
 
 /// Shards of the registry: spreads the lock traffic of many threads starting
 /// and ending at once over several mutexes. A power of two, so the shard is

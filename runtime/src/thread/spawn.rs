@@ -5,11 +5,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::context;
 use super::error::JoinError;
 use super::task::Ended;
-use crate::catch::drop_caught;
 use super::{Kind, Thread, ThreadBuilder};
-use super::context;
+use crate::catch::drop_caught;
 use crate::waker::CatchWaker;
 
 /// Starts `future` as a new thread (visible in [`enumerate`](crate::enumerate),

@@ -31,12 +31,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use super::context;
+use super::handle::RtInner;
 use super::hooks::{self, TraceEvent};
 use super::{Kind, Slot, Thread};
 use crate::catch::drop_caught;
-use super::context;
 use crate::coop;
-use super::handle::RtInner;
 
 /// The unwind payload of [`exit`](crate::exit).
 #[derive(Debug)]
@@ -221,7 +221,9 @@ impl<F: Future> Future for ThreadTask<F> {
         // The guard holds raw pointers only: `this` stays free to mutate.
         let _enter = context::enter(&this.thread, &this.rt);
         let inner = &*this.thread.inner;
-        inner.native_id.store(crate::native::native_id(), Ordering::Relaxed);
+        inner
+            .native_id
+            .store(crate::native::native_id(), Ordering::Relaxed);
         if this.first_poll {
             inner.parts().slot = Slot::Waker(cx.waker().clone());
         }

@@ -16,7 +16,6 @@
 //! it, everywhere in greenthread; a deadline that does not fit in an
 //! `Instant` means "never". Nothing panics on a large duration.
 
-
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
