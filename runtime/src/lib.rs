@@ -24,6 +24,8 @@ mod catch;
 pub mod coop;
 mod driver;
 pub mod gil;
+#[doc(hidden)]
+pub mod glue;
 mod loom;
 pub mod lowlevel;
 mod native;
@@ -33,8 +35,7 @@ mod runtime;
 mod scheduler;
 mod thread;
 pub mod time;
-#[doc(hidden)]
-pub mod waker;
+mod waker;
 
 pub use gil::checkpoint;
 pub use runtime::{run, Builder, Mode, Runtime, MAX_WORKERS};

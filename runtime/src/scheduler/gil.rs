@@ -227,10 +227,10 @@ mod loom_tests {
     //! GIL is free or theirs), and a waiter that goes away while queued, or
     //! after it was handed the GIL, passes it on.
     use super::*;
-    use std::future::poll_fn;
     use loom::future::block_on;
     use loom::sync::atomic::AtomicUsize;
     use loom::thread;
+    use std::future::poll_fn;
 
     /// Takes the GIL for `ident`, sleeping until it is handed over.
     fn acquire(gil: &Gil, ident: u64) {

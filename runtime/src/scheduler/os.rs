@@ -21,7 +21,7 @@ use async_task::{Runnable, Task};
 
 /// The hand-off between a task's wakers and its OS thread.
 #[derive(Debug, Default)]
-struct Slot {
+struct Handoff {
     /// The task, when scheduled.
     runnable: Mutex<Option<Runnable>>,
     /// The OS thread, once it runs.
@@ -32,7 +32,7 @@ struct Slot {
 }
 
 /// Sets `done` when the future it travels with is dropped.
-struct DoneOnDrop(Arc<Slot>);
+struct DoneOnDrop(Arc<Handoff>);
 
 impl Drop for DoneOnDrop {
     fn drop(&mut self) {
@@ -158,7 +158,7 @@ where
         Ok(live) => live,
         Err(e) => return Err((e, fut)),
     };
-    let slot = Arc::new(Slot::default());
+    let slot = Arc::new(Handoff::default());
     let mut builder = std::thread::Builder::new().name(os_name(name));
     if stack_size != 0 {
         builder = builder.stack_size(stack_size);

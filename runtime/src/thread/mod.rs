@@ -276,7 +276,7 @@ pub(crate) struct ThreadInner {
 #[derive(Default)]
 pub(crate) struct Parts {
     /// The target until `start()`, then the task's waker until the end.
-    pub(crate) slot: Slot,
+    pub(crate) slot: TargetOrWaker,
     /// Boxed on first use: most threads never need it.
     extra: Option<Box<Extra>>,
 }
@@ -309,7 +309,7 @@ impl Parts {
 
 /// A thread's target, then its task's waker.
 #[derive(Default)]
-pub(crate) enum Slot {
+pub(crate) enum TargetOrWaker {
     /// Neither (taken, or never had one: main, dummy, `spawn`).
     #[default]
     Empty,
@@ -468,7 +468,7 @@ impl Thread {
                 auto_n: AtomicU64::new(auto_n),
                 done: Event::new(),
                 parts: Mutex::new(Parts {
-                    slot: target.map_or(Slot::Empty, Slot::Target),
+                    slot: target.map_or(TargetOrWaker::Empty, TargetOrWaker::Target),
                     extra: name.map(|n| {
                         Box::new(Extra {
                             name: Some(n.into_boxed_str()),
@@ -541,7 +541,7 @@ impl Thread {
             // so it may be started again (CPython sets `_started` only once
             // `_start_new_thread` succeeded).
             if let Some(body) = body {
-                self.inner.parts().slot = Slot::Target(body);
+                self.inner.parts().slot = TargetOrWaker::Target(body);
             }
             e
         })
@@ -556,7 +556,7 @@ impl Thread {
         }
         let mut parts = self.inner.parts();
         match std::mem::take(&mut parts.slot) {
-            Slot::Target(target) => Ok(target),
+            TargetOrWaker::Target(target) => Ok(target),
             other => {
                 parts.slot = other;
                 Err(ThreadError::AlreadyStarted)
@@ -698,7 +698,7 @@ impl Thread {
     pub(crate) fn cancel(&self) {
         self.inner.flags.fetch_or(CANCELLED, Ordering::Release);
         let waker = match &self.inner.parts().slot {
-            Slot::Waker(w) => Some(w.clone()),
+            TargetOrWaker::Waker(w) => Some(w.clone()),
             _ => None,
         };
         if let Some(w) = waker {

@@ -34,7 +34,7 @@ use std::task::{Context, Poll};
 use super::context;
 use super::handle::RtInner;
 use super::hooks::{self, TraceEvent};
-use super::{Kind, Slot, Thread};
+use super::{Kind, TargetOrWaker, Thread};
 use crate::catch::drop_caught;
 use crate::coop;
 
@@ -225,7 +225,7 @@ impl<F: Future> Future for ThreadTask<F> {
             .native_id
             .store(crate::native::native_id(), Ordering::Relaxed);
         if this.first_poll {
-            inner.parts().slot = Slot::Waker(cx.waker().clone());
+            inner.parts().slot = TargetOrWaker::Waker(cx.waker().clone());
         }
         if inner.has_flag(super::CANCELLED) {
             this.drop_target();
