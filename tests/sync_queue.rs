@@ -351,6 +351,7 @@ rt_test! {
                             }
                             Err(GetError::Empty) => greenthread::yield_now().await,
                             Err(GetError::ShutDown) => return,
+                            Err(e) => panic!("get_nowait: {e:?}"),
                         }
                     }
                 }));

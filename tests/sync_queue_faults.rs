@@ -251,6 +251,7 @@ macro_rules! shutdown_with_panicking_drop {
                                 Err(PutError::ShutDown(b)) => b.id,
                                 Err(PutError::Full(_)) => panic!("put: Full without a timeout"),
                                 Ok(()) => panic!("put after an immediate shutdown"),
+                                Err(_) => panic!("put: an unknown error"),
                             }
                         })
                     })

@@ -7,37 +7,39 @@
 //!
 //! # Map of the crate
 //!
-//! | module | what |
-//! |---|---|
-//! | [`runtime`](Runtime) | [`run`], [`Runtime`], [`Builder`], [`Mode`], shutdown |
-//! | `executor` | work-stealing scheduler for Green mode (private) |
-//! | `os` | one OS thread per `Thread` (private) |
-//! | [`time`] | [`sleep`], [`timeout`], [`TIMEOUT_MAX`] and the timer/I-O driver |
-//! | `thread` | [`Thread`], registry, hooks, [`spawn`], [`Timer`], [`Local`] |
-//! | [`gil`] | GIL mode and [`checkpoint`] |
-//! | [`coop`] | the cooperative budget, for primitives built on greenthread |
-//! | [`lowlevel`] | Python's `_thread` |
-//! | [`net`] | sockets as switch points, `ThreadingTcpServer` |
+//! Its folders are its layers; every import runs downward.
+//!
+//! | layer | module | what |
+//! |---|---|---|
+//! | top | [`runtime`](Runtime) | [`run`], [`Runtime`], [`Builder`], [`Mode`], shutdown |
+//! | top | [`gil`] | GIL mode's switches and [`checkpoint`] |
+//! | top | [`net`], [`lowlevel`] | sockets as switch points, `ThreadingTcpServer`; Python's `_thread` |
+//! | threads | `thread` | [`Thread`], its lifecycle, registry, context, hooks, [`spawn`], [`block_on`], [`Timer`], [`Local`], and the runtime handle threads hold |
+//! | schedulers | `scheduler` | the green executor and OS-thread mode behind one spawning interface; the GIL lock (private) |
+//! | time | [`time`] | [`sleep`], [`timeout`], [`TIMEOUT_MAX`] |
+//! | driver | `driver` | the reactor: timers and per-source I/O readiness (private) |
+//! | leaves | `park`, [`coop`], `waker`, `catch`, `native`, `loom` | parking an OS thread, the cooperative budget, panic-safe wakers and drops |
 
-mod context;
+mod catch;
 pub mod coop;
-mod executor;
+mod driver;
 pub mod gil;
-pub(crate) mod io;
+#[doc(hidden)]
+pub mod glue;
 mod loom;
 pub mod lowlevel;
+mod native;
 pub mod net;
-mod os;
 mod park;
 mod runtime;
+mod scheduler;
 mod thread;
 pub mod time;
-#[doc(hidden)]
-pub mod waker;
+mod waker;
 
 pub use gil::checkpoint;
-pub use park::block_on;
 pub use runtime::{run, Builder, Mode, Runtime, MAX_WORKERS};
+pub use thread::block_on;
 pub use thread::{
     active_count, current_thread, enumerate, excepthook, exit, get_ident, get_native_id,
     getprofile, gettrace, main_thread, set_excepthook, setprofile, setprofile_all_threads,
@@ -45,25 +47,3 @@ pub use thread::{
     JoinHandle, Local, Target, Thread, ThreadBuilder, ThreadError, Timer, TraceEvent, TraceHook,
 };
 pub use time::{sleep, timeout, yield_now, Elapsed, Sleep, Timeout, TIMEOUT_MAX};
-
-/// The calling OS thread's kernel thread id, cached per thread.
-pub(crate) fn native_id() -> u64 {
-    thread_local! {
-        static TID: u64 = os_thread_id();
-    }
-    TID.try_with(|t| *t).unwrap_or_else(|_| os_thread_id())
-}
-
-#[cfg(target_os = "linux")]
-fn os_thread_id() -> u64 {
-    // SAFETY: `gettid` has no preconditions and cannot fail.
-    let tid = unsafe { libc::gettid() };
-    tid as u64
-}
-
-#[cfg(not(target_os = "linux"))]
-fn os_thread_id() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}

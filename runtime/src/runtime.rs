@@ -27,76 +27,21 @@ use std::future::Future;
 use std::io;
 use std::panic::resume_unwind;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::executor::Executor;
-use crate::gil::{self, Gil};
 use crate::park;
+use crate::scheduler::gil::{default_switch_interval, Gil};
+use crate::scheduler::{green, os};
+use crate::thread::blocking::blocking;
+use crate::thread::context;
+use crate::thread::handle::RtInner;
 use crate::thread::task::{Ended, ThreadExit, ThreadTask};
-use crate::thread::{
-    self, hooks_install, registry::Registry, Kind, Thread, ThreadError, INITIAL, STARTED,
-};
+use crate::thread::{self, Kind};
 
-/// How long shutdown waits for cancelled daemon threads to drop their
-/// futures before abandoning the rest.
-pub(crate) const DAEMON_DROP_GRACE: Duration = Duration::from_secs(2);
-
-/// How long dropping a runtime waits for each worker to exit before
-/// abandoning it (a worker stuck in a target that never yields).
-const WORKER_JOIN_GRACE: Duration = Duration::from_secs(2);
-
-/// The most worker threads a Green pool may have: `workers(n)` or
-/// `GREENTHREAD_WORKERS` above it make [`Builder::build`] fail with
-/// `InvalidInput` at once, before anything is allocated per worker.
-///
-/// Workers are OS threads meant to match the CPUs (the default is the
-/// available parallelism, capped at this value): each green thread runs on
-/// one of them and an idle worker looks for work at every other, so a pool
-/// far larger than the machine adds only overhead. 1024 is above the CPU
-/// count of common machines, while a pool with [stall
-/// hand-off](Builder::stall_handoff) — at most 2 × 1024 worker OS threads,
-/// each reserving its stack and a few memory mappings — stays far from the
-/// OS's limits (`vm.max_map_count`, `threads-max`) and leaves room for the
-/// program's own threads. Use OS-thread mode, or more green threads, not
-/// more workers, for more concurrency.
-pub const MAX_WORKERS: usize = 1024;
-
-/// How green threads map onto OS threads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Mode {
-    /// M:N: every thread is a task on a pool of worker OS threads (default).
-    #[default]
-    Green,
-    /// 1:1: every thread runs on its own new OS thread, named after it (up
-    /// to the first NUL of its name, which an OS thread name cannot hold;
-    /// [`Thread::name`] keeps the whole name).
-    ///
-    /// The process can hold only so many OS threads: each costs memory
-    /// mappings (its stack and signal stack, each with a guard page), and
-    /// the OS aborts a process whose new thread finds no mapping left. So
-    /// `start()` refuses, with [`ThreadError::StartFailed`] ("can't start new
-    /// thread", as Python raises), a thread beyond a process-wide limit on
-    /// live OS-thread-mode threads, computed once, when the first OS-thread
-    /// runtime is built, as the least of:
-    ///
-    /// - the mappings left under `vm.max_map_count` after the ones the
-    ///   process holds then and a margin for its later needs (an eighth of
-    ///   the maximum, at least 4096), divided by the 4 mappings a thread
-    ///   takes;
-    /// - `kernel.threads-max`, and `RLIMIT_NPROC` unless root (whom the
-    ///   kernel exempts from it);
-    /// - `GREENTHREAD_OS_THREADS_MAX=N` (N ≥ 1), if set: it lowers the limit,
-    ///   never raises it (an invalid value is an error at `build()`, as for
-    ///   the other `GREENTHREAD_*` variables).
-    ///
-    /// A thread the OS refuses anyway (no memory, another process using the
-    /// user's thread allowance) is `StartFailed` too. Threads started outside
-    /// OS-thread mode (Green workers, the program's own) are not counted:
-    /// they live in the margin.
-    OsThreads,
-}
+pub use crate::scheduler::green::MAX_WORKERS;
+pub use crate::scheduler::Mode;
 
 /// Configures a [`Runtime`]. Explicit calls win over the `GREENTHREAD_*`
 /// environment variables, which win over the defaults.
@@ -184,7 +129,7 @@ impl Builder {
                 1..=MAX_WORKERS,
                 &format!("a whole number from 1 to {MAX_WORKERS} (MAX_WORKERS)"),
             )?
-            .unwrap_or_else(default_workers),
+            .unwrap_or_else(green::default_workers),
         };
         let gil = match self.gil {
             Some(g) => g,
@@ -204,17 +149,16 @@ impl Builder {
                 1..=u64::MAX,
                 "a whole number ≥ 1",
             )?
-            .map_or_else(gil::default_switch_interval, Duration::from_millis),
+            .map_or_else(default_switch_interval, Duration::from_millis),
         };
-        let os_threads_max =
-            env_number(crate::os::LIMIT_VAR, 1..=usize::MAX, "a whole number ≥ 1")?;
+        let os_threads_max = env_number(os::LIMIT_VAR, 1..=usize::MAX, "a whole number ≥ 1")?;
         if mode == Mode::OsThreads {
-            crate::os::init_limit(os_threads_max);
+            os::init_limit(os_threads_max);
         }
         let gil = gil.then(|| Gil::new(interval));
         let inner = RtInner::new(mode, workers, gil, self.stall_handoff, false);
         if mode == Mode::Green {
-            inner.executor()?;
+            inner.scheduler.ready()?;
         }
         Ok(Runtime { inner })
     }
@@ -252,10 +196,6 @@ fn bad_env(name: &str, value: &str, expected: &str) -> io::Error {
 
 fn invalid(msg: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg.to_string())
-}
-
-fn default_workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS))
 }
 
 /// A greenthread runtime: a worker pool (Green mode), a thread registry,
@@ -296,12 +236,12 @@ impl Runtime {
 
     /// The runtime's mode.
     pub fn mode(&self) -> Mode {
-        self.inner.mode
+        self.inner.scheduler.mode()
     }
 
     /// Worker threads in the Green pool.
     pub fn workers(&self) -> usize {
-        self.inner.workers
+        self.inner.scheduler.workers()
     }
 
     /// Whether the GIL is on.
@@ -326,12 +266,12 @@ impl Runtime {
     /// let h = rt.spawn(async { 6 * 7 });
     /// assert_eq!(greenthread::block_on(h).unwrap(), 42);
     /// ```
-    pub fn spawn<F>(&self, future: F) -> crate::JoinHandle<F::Output>
+    pub fn spawn<F>(&self, future: F) -> thread::JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let thread = crate::ThreadBuilder::default()
+        let thread = thread::ThreadBuilder::default()
             .daemon(false)
             .build_inner(Kind::Thread, None);
         thread::spawn_on(&self.inner, thread, future)
@@ -361,11 +301,11 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, main: F) -> F::Output {
         let rt = &self.inner;
         let _entered = Entered::enter(rt);
-        park::blocking(|| {
+        blocking(|| {
             rt.main
                 .inner
                 .native_id
-                .store(crate::native_id(), Ordering::Relaxed);
+                .store(crate::native::native_id(), Ordering::Relaxed);
             let out = park::drive(pin!(ThreadTask::new(
                 rt.main.clone(),
                 rt.clone(),
@@ -410,7 +350,7 @@ impl Entered {
     /// If the calling thread is one of `rt`'s own (SPEC §10.22).
     fn enter(rt: &Arc<RtInner>) -> Entered {
         let me = Arc::as_ptr(rt);
-        let caller = crate::context::with_runtime(|r| r.map(|r| r as *const RtInner));
+        let caller = context::with_runtime(|r| r.map(|r| r as *const RtInner));
         let nested = caller == Some(me) || ENTERED.with(|e| e.borrow().contains(&me));
         if nested {
             panic!(
@@ -469,234 +409,5 @@ pub fn run<F: Future>(main: F) -> F::Output {
         Ok(v) => v,
         Err(p) if p.is::<ThreadExit>() => std::process::exit(0),
         Err(p) => resume_unwind(p),
-    }
-}
-
-/// Every live runtime, for process-wide settings (hooks, switch interval).
-static RUNTIMES: Mutex<Vec<Weak<RtInner>>> = Mutex::new(Vec::new());
-
-/// The process-wide runtime used outside any runtime.
-static GLOBAL: OnceLock<Arc<RtInner>> = OnceLock::new();
-
-/// The process-wide Green runtime for threads started outside any runtime
-/// (foreign OS threads, tokio tasks); its workers start on first use. Its
-/// threads are daemon by default, as threads created from a `_DummyThread`
-/// are in Python.
-pub(crate) fn global() -> &'static Arc<RtInner> {
-    GLOBAL.get_or_init(|| RtInner::new(Mode::Green, default_workers(), None, false, true))
-}
-
-/// The calling thread's runtime, or the process-wide one.
-pub(crate) fn current_or_global() -> Arc<RtInner> {
-    crate::context::runtime().unwrap_or_else(|| global().clone())
-}
-
-/// Runs `f` on every live runtime.
-pub(crate) fn for_each_runtime(mut f: impl FnMut(&RtInner)) {
-    let live: Vec<Arc<RtInner>> = {
-        let mut all = RUNTIMES.lock().unwrap_or_else(|e| e.into_inner());
-        all.retain(|w| w.strong_count() > 0);
-        all.iter().filter_map(Weak::upgrade).collect()
-    };
-    for rt in &live {
-        f(rt);
-    }
-}
-
-/// Every alive thread of every runtime.
-pub(crate) fn all_threads() -> Vec<Thread> {
-    let mut out = Vec::new();
-    for_each_runtime(|rt| out.extend(rt.registry.snapshot()));
-    out
-}
-
-/// A runtime's shared state.
-#[derive(Debug)]
-pub(crate) struct RtInner {
-    /// Green or OS threads.
-    pub(crate) mode: Mode,
-    /// Size of the Green pool.
-    workers: usize,
-    /// Whether the Green pool has stall hand-off.
-    stall_handoff: bool,
-    /// The GIL, in GIL mode.
-    pub(crate) gil: Option<Gil>,
-    /// The Green pool (started at build, or lazily for the global runtime).
-    exec: OnceLock<Executor>,
-    /// Alive threads.
-    pub(crate) registry: Registry,
-    /// The main thread.
-    pub(crate) main: Thread,
-    /// Set when `start()` must fail (a fast check; the registry's `close`
-    /// is the authoritative one).
-    shutting_down: AtomicBool,
-    /// Whether this is the process-wide runtime.
-    is_global: bool,
-}
-
-/// The task of a launched thread: its target's output, or how it ended.
-pub(crate) type ThreadTaskHandle<T> = async_task::Task<Result<T, Ended>>;
-
-impl RtInner {
-    fn new(
-        mode: Mode,
-        workers: usize,
-        gil: Option<Gil>,
-        stall_handoff: bool,
-        is_global: bool,
-    ) -> Arc<RtInner> {
-        thread::install_panic_hook();
-        let main = Thread::new_running(Kind::Main, None, false);
-        let rt = Arc::new(RtInner {
-            mode,
-            workers,
-            stall_handoff,
-            gil,
-            exec: OnceLock::new(),
-            registry: Registry::new(),
-            main,
-            shutting_down: AtomicBool::new(false),
-            is_global,
-        });
-        rt.registry.insert(&rt.main);
-        RUNTIMES
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::downgrade(&rt));
-        rt
-    }
-
-    fn executor(&self) -> io::Result<&Executor> {
-        if let Some(e) = self.exec.get() {
-            return Ok(e);
-        }
-        let exec = Executor::new(self.workers, "greenthread", self.stall_handoff)?;
-        // A racing initializer may have won; its executor is used and ours
-        // shuts down as it drops.
-        Ok(self.exec.get_or_init(|| exec))
-    }
-
-    /// Registers `thread` as started and schedules `fut` as its body.
-    ///
-    /// # Errors
-    ///
-    /// `ShuttingDown`, or `StartFailed` if no worker or OS thread could be
-    /// had. `fut` is handed back then (always `Some`), never polled, and `thread` is as it
-    /// was before (`INITIAL`, no ident, unregistered, no hooks): a refused
-    /// start leaves the thread startable, as in Python, and reports no
-    /// trace event.
-    pub(crate) fn launch<F>(
-        self: &Arc<Self>,
-        thread: &Thread,
-        fut: F,
-        report: bool,
-    ) -> Result<ThreadTaskHandle<F::Output>, (ThreadError, Option<F>)>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let inner = &thread.inner;
-        let undo = || {
-            inner.ident.store(0, Ordering::Relaxed);
-            inner.state.store(INITIAL, Ordering::Release);
-        };
-        // Green mode: the workers first, so a refusal needs no undoing.
-        let exec = match self.mode {
-            Mode::Green => match self.executor() {
-                Ok(exec) => Some(exec),
-                Err(_) => return Err((ThreadError::StartFailed, Some(fut))),
-            },
-            Mode::OsThreads => None,
-        };
-        inner.ident.store(thread::next_ident(), Ordering::Relaxed);
-        inner.state.store(STARTED, Ordering::Release);
-        if !self.registry.insert_if_open(thread) {
-            undo();
-            return Err((ThreadError::ShuttingDown, Some(fut)));
-        }
-        hooks_install(thread);
-        let task = ThreadTask::new(thread.clone(), self.clone(), fut, report);
-        if let Some(exec) = exec {
-            return Ok(exec.spawn(task));
-        }
-        crate::os::spawn(thread, task).map_err(|(_, task)| {
-            let fut = task.into_target();
-            thread::hooks_uninstall(thread);
-            self.registry.remove(thread);
-            undo();
-            (ThreadError::StartFailed, fut)
-        })
-    }
-
-    pub(crate) fn is_shutting_down(&self) -> bool {
-        self.shutting_down.load(Ordering::SeqCst)
-    }
-
-    /// Waits until every cancelled thread has stopped — which a thread does
-    /// only after its target has been dropped — or `grace` passes.
-    fn wait_threads_gone(&self, grace: Duration) {
-        let deadline = Instant::now() + grace;
-        for t in self.registry.snapshot() {
-            if t.inner.kind != Kind::Main && t.inner.kind != Kind::Dummy {
-                thread::wait_stopped_blocking(&t, Some(deadline));
-            }
-        }
-    }
-
-    fn join_non_daemon(&self) {
-        let pred = |t: &Thread| t.inner.kind == Kind::Thread || t.inner.kind == Kind::Timer;
-        while let Some(t) = self.registry.find(|t| pred(t) && !t.is_daemon()) {
-            thread::wait_stopped_blocking(&t, None);
-        }
-    }
-
-    /// Steps 1–4 of the module docs.
-    fn shutdown_after_main(&self) {
-        // Python's step 3: the main thread's handle is marked done first, so
-        // threads blocked in `main_thread().join()` wake (and shutdown does
-        // not wait on them forever). It stays enumerated until `stop_main`.
-        self.main.inner.mark_stopped();
-        self.join_non_daemon();
-        self.begin_shutdown();
-        self.join_non_daemon();
-        self.cancel_all();
-        self.wait_threads_gone(DAEMON_DROP_GRACE);
-        self.stop_main();
-    }
-
-    fn begin_shutdown(&self) {
-        self.shutting_down.store(true, Ordering::SeqCst);
-        self.registry.close();
-    }
-
-    fn cancel_all(&self) {
-        for t in self.registry.snapshot() {
-            if t.inner.kind != Kind::Main && t.inner.kind != Kind::Dummy {
-                t.cancel();
-            }
-        }
-    }
-
-    fn stop_main(&self) {
-        let main = &self.main.inner;
-        thread::teardown_locals(&self.main);
-        self.registry.remove(&self.main);
-        main.mark_stopped();
-    }
-
-    /// Shutdown when the `Runtime` is dropped.
-    fn shutdown_now(&self) {
-        if self.is_global {
-            return;
-        }
-        if !self.shutting_down.load(Ordering::SeqCst) {
-            self.begin_shutdown();
-            self.cancel_all();
-            self.wait_threads_gone(DAEMON_DROP_GRACE);
-            self.stop_main();
-        }
-        if let Some(exec) = self.exec.get() {
-            exec.shutdown_with_grace(WORKER_JOIN_GRACE);
-        }
     }
 }

@@ -25,7 +25,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::task::{Context, RawWakerVTable, Wake, Waker};
 
-use crate::thread::task::drop_caught;
+use crate::catch::drop_caught;
 
 thread_local! {
     /// The waker of the green thread whose target is being polled on this

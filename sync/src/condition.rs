@@ -320,7 +320,7 @@ impl Condition {
     where
         P: FnMut() -> bool + Send,
     {
-        let end = greenthread_runtime::time::deadline_after(timeout);
+        let end = greenthread_runtime::glue::deadline_after(timeout);
         loop {
             if predicate() {
                 return Ok(true);

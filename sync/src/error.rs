@@ -5,6 +5,7 @@ use std::fmt;
 /// Misuse of a lock, a condition, a bounded semaphore or a queue: Python's
 /// `RuntimeError`/`ValueError` cases, with Python's messages as `Display`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SyncError {
     /// [`Lock::release`](crate::Lock::release) of a lock that is not locked
     /// ("release unlocked lock").

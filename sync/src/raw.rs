@@ -61,7 +61,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use event_listener::{Event, EventListener, IntoNotification};
-use greenthread_runtime::waker::CatchWaker;
+use greenthread_runtime::glue::CatchWaker;
 
 use crate::loom::{AtomicUsize, Ordering};
 use crate::rt::{self, Deadline};

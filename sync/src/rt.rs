@@ -11,7 +11,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use greenthread_runtime::time::{deadline_after, Sleep};
+use greenthread_runtime::glue::{deadline_after, sleep_until};
+use greenthread_runtime::Sleep;
 
 /// Spends one unit of the cooperative budget (Pending, after waking the task,
 /// once it is exhausted). Called at the start of every poll of a waiting
@@ -53,14 +54,14 @@ impl Deadline {
     /// A wait without a timeout.
     pub(crate) fn never() -> Self {
         Deadline {
-            sleep: Sleep::until(None),
+            sleep: sleep_until(None),
         }
     }
 
     /// A wait of at most `d` from now (clamped to `TIMEOUT_MAX`).
     pub(crate) fn after(d: Duration) -> Self {
         Deadline {
-            sleep: Sleep::until(deadline_after(d)),
+            sleep: sleep_until(deadline_after(d)),
         }
     }
 
@@ -78,7 +79,7 @@ impl Deadline {
 
 /// Waits for `listener` or `deadline`, whichever comes first; `true` if the
 /// listener was notified (the runtime's
-/// [`listen_until`](greenthread_runtime::time::listen_until)). Works with a
+/// [`listen_until`](greenthread_runtime::glue::listen_until)). Works with a
 /// boxed [`EventListener`](event_listener::EventListener) and with a stack
 /// listener from [`event_listener::listener!`] (no allocation).
 ///
@@ -91,5 +92,5 @@ pub(crate) fn wait_listener<'a, L>(
 where
     L: Future<Output = ()> + Unpin,
 {
-    greenthread_runtime::time::listen_until(listener, &mut deadline.sleep)
+    greenthread_runtime::glue::listen_until(listener, &mut deadline.sleep)
 }

@@ -33,7 +33,7 @@ pub(crate) struct Ticket {
 
 /// One slot of the list.
 #[derive(Debug)]
-enum Slot {
+enum ListEntry {
     /// Unused.
     Free,
     /// Waiting to be notified.
@@ -58,7 +58,7 @@ pub(crate) struct Waiters {
 #[derive(Debug, Default)]
 struct List {
     /// Waiters by slot.
-    slots: Vec<Slot>,
+    slots: Vec<ListEntry>,
     /// Free slots.
     free: Vec<u32>,
     /// Tickets in arrival order. A ticket whose owner left stays here until
@@ -75,7 +75,7 @@ impl Waiters {
         let list = self.list.get_or_insert_with(Box::default);
         let seq = list.next_seq;
         list.next_seq = list.next_seq.wrapping_add(1);
-        let slot = Slot::Waiting { seq, waker };
+        let slot = ListEntry::Waiting { seq, waker };
         let key = match list.free.pop() {
             Some(key) => {
                 list.slots[key as usize] = slot;
@@ -113,7 +113,8 @@ impl Waiters {
         let Some(list) = self.list.as_mut() else {
             return;
         };
-        if let Some(Slot::Waiting { seq, waker: w }) = list.slots.get_mut(ticket.key as usize) {
+        if let Some(ListEntry::Waiting { seq, waker: w }) = list.slots.get_mut(ticket.key as usize)
+        {
             if *seq == ticket.seq && !w.will_wake(waker) {
                 w.clone_from(waker);
             }
@@ -135,9 +136,9 @@ impl Waiters {
         let list = self.list.as_mut()?;
         while let Some(t) = list.order.pop_front() {
             let slot = &mut list.slots[t.key as usize];
-            if matches!(slot, Slot::Waiting { seq, .. } if *seq == t.seq) {
-                let Slot::Waiting { waker, .. } =
-                    std::mem::replace(slot, Slot::Notified { seq: t.seq })
+            if matches!(slot, ListEntry::Waiting { seq, .. } if *seq == t.seq) {
+                let ListEntry::Waiting { waker, .. } =
+                    std::mem::replace(slot, ListEntry::Notified { seq: t.seq })
                 else {
                     continue; // just matched as `Waiting`
                 };
@@ -167,14 +168,14 @@ impl Waiters {
             return false;
         };
         let notified = match slot {
-            Slot::Waiting { seq, .. } if *seq == ticket.seq => {
+            ListEntry::Waiting { seq, .. } if *seq == ticket.seq => {
                 self.waiting -= 1;
                 false
             }
-            Slot::Notified { seq } if *seq == ticket.seq => true,
+            ListEntry::Notified { seq } if *seq == ticket.seq => true,
             _ => return false, // not this ticket's slot any more
         };
-        *slot = Slot::Free;
+        *slot = ListEntry::Free;
         list.free.push(ticket.key);
         notified
     }
@@ -264,8 +265,8 @@ impl WakerSet {
     }
 }
 
-fn is_waiting(slots: &[Slot], t: Ticket) -> bool {
-    matches!(slots.get(t.key as usize), Some(Slot::Waiting { seq, .. }) if *seq == t.seq)
+fn is_waiting(slots: &[ListEntry], t: Ticket) -> bool {
+    matches!(slots.get(t.key as usize), Some(ListEntry::Waiting { seq, .. }) if *seq == t.seq)
 }
 
 /// Wakes the wakers handed back by [`Waiters`] (after the mutex is released).
@@ -278,7 +279,7 @@ fn is_waiting(slots: &[Slot], t: Ticket) -> bool {
 /// waiter (whose executor failed), never the ones after it.
 pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
     for w in wakers {
-        greenthread_runtime::waker::wake_caught(w);
+        greenthread_runtime::glue::wake_caught(w);
     }
 }
 

@@ -5,7 +5,7 @@
 //! # Design notes
 //!
 //! 1. Every socket is a non-blocking `mio` socket registered with the one
-//!    process-wide `mio::Poll` of the driver (`time::driver`; turned by the
+//!    process-wide `mio::Poll` of the driver (`driver`; turned by the
 //!    workers while they run, else by its own thread), for both
 //!    directions, edge-triggered. The driver
 //!    turns events into readiness bits of the socket's `ScheduledIo` and
@@ -48,7 +48,8 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::coop;
-use crate::io::{Readiness, Registration};
+use crate::driver::io::Readiness;
+use crate::driver::registration::Registration;
 
 /// A non-blocking source and its registration with the driver.
 ///

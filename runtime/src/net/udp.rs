@@ -5,7 +5,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 use super::{each_addr, no_addresses, PollIo};
-use crate::io::Readiness;
+use crate::driver::io::Readiness;
 
 /// A UDP socket (Python's `socket.socket(AF_INET, SOCK_DGRAM)`).
 ///

@@ -6,8 +6,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once, RwLock};
 
-use super::task::{drop_caught, IN_TARGET};
+use super::task::IN_TARGET;
 use super::{Kind, Thread};
+use crate::catch::drop_caught;
 
 /// What the excepthook receives (Python's `threading.ExceptHookArgs`).
 #[derive(Debug, Clone)]
@@ -178,7 +179,7 @@ pub fn getprofile() -> Option<TraceHook> {
 }
 
 fn for_all_threads(f: impl Fn(&mut Hooks)) {
-    for thread in crate::runtime::all_threads() {
+    for thread in super::handle::all_threads() {
         let mut parts = thread.inner.parts();
         let slot = &mut parts.extra().hooks;
         let mut hooks = slot.as_deref().cloned().unwrap_or_default();

@@ -5,8 +5,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::task::drop_caught;
 use super::{current_thread_unseen, Thread, LOCALS_CLOSED};
+use crate::catch::drop_caught;
 
 /// Rounds of teardown (see [`teardown`]) before the values still being
 /// created by destructors are leaked. A legitimate chain of destructors

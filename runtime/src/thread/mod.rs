@@ -8,7 +8,9 @@
 //!    state (name, daemon flag, ident, native id, lifecycle) plus what the
 //!    runtime needs to end it (the task's waker, for cancellation at
 //!    shutdown) and its `Local` values.
-//! 2. The lifecycle word goes `INITIAL → STARTED → STOPPED` and never back.
+//! 2. The lifecycle word (`state.rs`, the one place that writes it) goes
+//!    `INITIAL → STARTED → STOPPED` and never back but for a refused start,
+//!    which is undone (Python's rule: the thread can be started again).
 //!    `start()` moves it to `STARTED` and registers the thread *before*
 //!    scheduling it, so `is_alive()`, `ident()` and `enumerate()` agree from
 //!    the moment `start()` returns (Python's "limbo" is folded into
@@ -25,14 +27,21 @@
 //!    dedicated OS thread that runs it whenever it is woken. Either way
 //!    `spawn` gets its result through the same `async_task::Task`.
 
+pub(crate) mod blocking;
+pub(crate) mod context;
 mod error;
+pub(crate) mod handle;
 mod hooks;
+mod ident;
 mod local;
 pub(crate) mod registry;
 mod spawn;
+mod state;
+mod target;
 pub(crate) mod task;
 mod timer;
 
+pub use blocking::block_on;
 pub use error::{JoinError, ThreadError};
 pub use hooks::{
     excepthook, getprofile, gettrace, set_excepthook, setprofile, setprofile_all_threads, settrace,
@@ -41,142 +50,25 @@ pub use hooks::{
 pub(crate) use hooks::{
     install_at_start as hooks_install, install_panic_hook, uninstall as hooks_uninstall, Hooks,
 };
+pub(crate) use ident::next_ident;
 pub(crate) use local::teardown as teardown_locals;
 pub use local::Local;
 pub(crate) use spawn::spawn_on;
 pub use spawn::{spawn, JoinHandle};
+pub use target::Target;
+pub(crate) use target::{Body, BodyFuture, RunTarget};
 pub use timer::Timer;
 
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::time::Duration;
 
 use event_listener::{Event, Listener};
-
-use crate::context;
-use crate::runtime;
-
-/// What a thread runs: Python's `target=` (a closure; its captures are the
-/// `args`) or a `Thread` subclass overriding `run()` (a type implementing
-/// this trait).
-///
-/// # Examples
-///
-/// ```
-/// use std::future::Future;
-/// struct MyThread { value: u32 }
-/// impl greenthread::Target for MyThread {
-///     fn run(self) -> impl Future<Output = ()> + Send + 'static {
-///         async move { println!("Value stored is: {}", self.value) }
-///     }
-/// }
-/// greenthread::run(async {
-///     let t = greenthread::Thread::new(MyThread { value: 7 });
-///     t.start().unwrap();
-///     t.join().await.unwrap();
-/// });
-/// ```
-pub trait Target: Send + 'static {
-    /// The thread's body.
-    fn run(self) -> impl Future<Output = ()> + Send + 'static;
-}
-
-impl<F, Fut> Target for F
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    fn run(self) -> impl Future<Output = ()> + Send + 'static {
-        self()
-    }
-}
-
-/// A thread's body waiting for `start()`, its type erased. Starting it
-/// moves the body into the thread's task, so a running thread's target
-/// lives inside its task rather than in a box of its own.
-pub(crate) type Body = Box<dyn Launch>;
-
-/// Starts a [`Body`] on a runtime.
-pub(crate) trait Launch: Send {
-    /// Launches the body as `thread`'s target on `rt`.
-    ///
-    /// # Errors
-    ///
-    /// As `RtInner::launch`; the body is handed back then, never run.
-    fn launch(
-        self: Box<Self>,
-        rt: &Arc<runtime::RtInner>,
-        thread: &Thread,
-    ) -> Result<(), (ThreadError, Option<Body>)>;
-}
-
-/// A future as a [`Body`]: for a `Thread`, an `async` block that calls
-/// `Target::run` on its first poll, so the target and the future it
-/// returns share one place.
-pub(crate) struct BodyFuture<F>(pub(crate) F);
-
-impl<F: Future<Output = ()> + Send + 'static> Launch for BodyFuture<F> {
-    fn launch(
-        self: Box<Self>,
-        rt: &Arc<runtime::RtInner>,
-        thread: &Thread,
-    ) -> Result<(), (ThreadError, Option<Body>)> {
-        // A `start_new_thread` thread's panic is not the excepthook's
-        // (Python hands it to `sys.unraisablehook`; the panic hook prints
-        // it), SPEC §10.20.
-        let report = thread.inner.kind != Kind::Raw;
-        match rt.launch(thread, self.0, report) {
-            Ok(task) => {
-                task.detach();
-                Ok(())
-            }
-            Err((e, body)) => Err((e, body.map(|b| Box::new(BodyFuture(b)) as Body))),
-        }
-    }
-}
-
-/// A target, then the future its `run` returned, in one place: an `async`
-/// block calling `run` would keep room for both (W9).
-pub(crate) enum RunTarget<T, R, F> {
-    /// Not run yet: the target and its `run`.
-    Init(T, R),
-    /// Running.
-    Running(F),
-    /// Between the two (only while `run` is called).
-    Taken,
-}
-
-impl<T, R, F> Future for RunTarget<T, R, F>
-where
-    R: FnOnce(T) -> F,
-    F: Future<Output = ()>,
-{
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        // SAFETY: only `Running`'s future is structurally pinned; it is
-        // polled in place below and never moved (the enum is only ever
-        // overwritten while in `Init` or `Taken`). The target in `Init` is
-        // not pinned: moving it out is fine.
-        let this = unsafe { self.get_unchecked_mut() };
-        if matches!(this, RunTarget::Init(..)) {
-            if let RunTarget::Init(target, run) = std::mem::replace(this, RunTarget::Taken) {
-                *this = RunTarget::Running(run(target));
-            }
-        }
-        match this {
-            // SAFETY: see above: the future is never moved.
-            RunTarget::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(cx),
-            // `run` panicked on an earlier poll: nothing left to run.
-            _ => std::task::Poll::Ready(()),
-        }
-    }
-}
+use state::Lifecycle;
 
 /// The Python class a thread shows in its `Display`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,46 +100,15 @@ pub(crate) const LOCALS_CLOSED: u8 = 2;
 /// shard's lock.
 pub(crate) const HIDDEN: u8 = 4;
 
-/// Lifecycle states.
-pub(crate) const INITIAL: u8 = 0;
-pub(crate) const STARTED: u8 = 1;
-pub(crate) const STOPPED: u8 = 2;
-
 /// The process-wide counter behind `Thread-N` and `Dummy-N` names (Python's
 /// `_counter`), shared with `Timer`; explicitly named threads don't use it.
 static NAME_COUNTER: AtomicU64 = AtomicU64::new(1);
-/// The process-wide ident counter (never 0; never reused).
-static IDENT_COUNTER: AtomicU64 = AtomicU64::new(1);
-
-/// Idents an OS thread takes from `IDENT_COUNTER` at a time, so starting
-/// threads on several workers does not bounce one cache line between them.
-/// Idents stay unique and increase in start order within each OS thread.
-const IDENT_BLOCK: u64 = 256;
-
-pub(crate) fn next_ident() -> u64 {
-    thread_local! {
-        /// The next ident of this OS thread's block, and the block's end.
-        static BLOCK: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
-    }
-    BLOCK
-        .try_with(|b| {
-            let (mut next, mut end) = b.get();
-            if next == end {
-                next = IDENT_COUNTER.fetch_add(IDENT_BLOCK, Ordering::Relaxed);
-                end = next + IDENT_BLOCK;
-            }
-            b.set((next + 1, end));
-            next
-        })
-        .unwrap_or_else(|_| IDENT_COUNTER.fetch_add(1, Ordering::Relaxed))
-}
-
 /// The shared state of one thread.
 pub(crate) struct ThreadInner {
     /// Python class.
     pub(crate) kind: Kind,
     /// `INITIAL`, `STARTED` or `STOPPED`.
-    pub(crate) state: AtomicU8,
+    pub(crate) state: Lifecycle,
     /// [`CANCELLED`], [`LOCALS_CLOSED`], [`HIDDEN`].
     pub(crate) flags: AtomicU8,
     /// The daemon flag.
@@ -269,14 +130,14 @@ pub(crate) struct ThreadInner {
     /// The runtime the thread was created in (`None`: outside any runtime);
     /// `start()` starts it there, so starting it after that runtime shut
     /// down fails (SPEC §10.4) instead of running it elsewhere.
-    home: Option<std::sync::Weak<runtime::RtInner>>,
+    home: Option<std::sync::Weak<handle::RtInner>>,
 }
 
 /// What a thread's one lock guards.
 #[derive(Default)]
 pub(crate) struct Parts {
     /// The target until `start()`, then the task's waker until the end.
-    pub(crate) slot: Slot,
+    pub(crate) slot: TargetOrWaker,
     /// Boxed on first use: most threads never need it.
     extra: Option<Box<Extra>>,
 }
@@ -309,7 +170,7 @@ impl Parts {
 
 /// A thread's target, then its task's waker.
 #[derive(Default)]
-pub(crate) enum Slot {
+pub(crate) enum TargetOrWaker {
     /// Neither (taken, or never had one: main, dummy, `spawn`).
     #[default]
     Empty,
@@ -457,7 +318,7 @@ impl Thread {
         Thread {
             inner: Arc::new(ThreadInner {
                 kind,
-                state: AtomicU8::new(INITIAL),
+                state: Lifecycle::initial(),
                 // A `start_new_thread` thread is hidden until it calls
                 // `current_thread()`.
                 flags: AtomicU8::new(if kind == Kind::Raw { HIDDEN } else { 0 }),
@@ -468,7 +329,7 @@ impl Thread {
                 auto_n: AtomicU64::new(auto_n),
                 done: Event::new(),
                 parts: Mutex::new(Parts {
-                    slot: target.map_or(Slot::Empty, Slot::Target),
+                    slot: target.map_or(TargetOrWaker::Empty, TargetOrWaker::Target),
                     extra: name.map(|n| {
                         Box::new(Extra {
                             name: Some(n.into_boxed_str()),
@@ -499,8 +360,8 @@ impl Thread {
         t.inner.ident.store(next_ident(), Ordering::Relaxed);
         t.inner
             .native_id
-            .store(crate::native_id(), Ordering::Relaxed);
-        t.inner.state.store(STARTED, Ordering::Release);
+            .store(crate::native::native_id(), Ordering::Relaxed);
+        t.inner.state.transition_to_started();
         t
     }
 
@@ -532,7 +393,7 @@ impl Thread {
         })
     }
 
-    fn start_on(&self, rt: &Arc<runtime::RtInner>) -> Result<(), ThreadError> {
+    fn start_on(&self, rt: &Arc<handle::RtInner>) -> Result<(), ThreadError> {
         if rt.is_shutting_down() {
             return Err(ThreadError::ShuttingDown);
         }
@@ -541,7 +402,7 @@ impl Thread {
             // so it may be started again (CPython sets `_started` only once
             // `_start_new_thread` succeeded).
             if let Some(body) = body {
-                self.inner.parts().slot = Slot::Target(body);
+                self.inner.parts().slot = TargetOrWaker::Target(body);
             }
             e
         })
@@ -550,13 +411,13 @@ impl Thread {
     /// Takes the target for `start()`.
     fn take_target(&self) -> Result<Body, ThreadError> {
         if !matches!(self.inner.kind, Kind::Thread | Kind::Timer | Kind::Raw)
-            || self.inner.state.load(Ordering::Acquire) != INITIAL
+            || !self.inner.state.is_initial()
         {
             return Err(ThreadError::AlreadyStarted);
         }
         let mut parts = self.inner.parts();
         match std::mem::take(&mut parts.slot) {
-            Slot::Target(target) => Ok(target),
+            TargetOrWaker::Target(target) => Ok(target),
             other => {
                 parts.slot = other;
                 Err(ThreadError::AlreadyStarted)
@@ -606,7 +467,7 @@ impl Thread {
         if matches!(self.inner.kind, Kind::Dummy | Kind::Raw) {
             return Err(ThreadError::JoinDummy);
         }
-        if self.inner.state.load(Ordering::Acquire) == INITIAL {
+        if self.inner.state.is_initial() {
             return Err(ThreadError::NotStarted);
         }
         let is_self = context::with_thread(|t| t.is_some_and(|t| std::ptr::eq(t, &*self.inner)));
@@ -619,11 +480,11 @@ impl Thread {
     /// Whether the thread is alive: from `start()` until just after its
     /// target ends (Python's `is_alive()`).
     pub fn is_alive(&self) -> bool {
-        self.inner.state.load(Ordering::Acquire) == STARTED
+        self.inner.state.is_started()
     }
 
     pub(crate) fn is_stopped(&self) -> bool {
-        self.inner.state.load(Ordering::Acquire) == STOPPED
+        self.inner.state.is_stopped()
     }
 
     /// The thread's name (Python's `name`).
@@ -687,7 +548,7 @@ impl Thread {
     /// (also after it ended).
     #[doc(alias = "setDaemon")]
     pub fn set_daemon(&self, daemon: bool) -> Result<(), ThreadError> {
-        if self.inner.state.load(Ordering::Acquire) != INITIAL {
+        if !self.inner.state.is_initial() {
             return Err(ThreadError::DaemonAfterStart);
         }
         self.inner.daemon.store(daemon, Ordering::Relaxed);
@@ -698,7 +559,7 @@ impl Thread {
     pub(crate) fn cancel(&self) {
         self.inner.flags.fetch_or(CANCELLED, Ordering::Release);
         let waker = match &self.inner.parts().slot {
-            Slot::Waker(w) => Some(w.clone()),
+            TargetOrWaker::Waker(w) => Some(w.clone()),
             _ => None,
         };
         if let Some(w) = waker {
@@ -715,11 +576,7 @@ impl fmt::Display for Thread {
             Kind::Dummy | Kind::Raw => "_DummyThread",
             Kind::Timer => "Timer",
         };
-        let status = match self.inner.state.load(Ordering::Acquire) {
-            INITIAL => "initial",
-            STARTED => "started",
-            _ => "stopped",
-        };
+        let status = self.inner.state.name();
         write!(f, "<{class}({}, {status}", self.name())?;
         if self.is_daemon() {
             f.write_str(" daemon")?;
@@ -766,14 +623,14 @@ pub(crate) fn current_thread_unseen() -> Thread {
 /// runtime's `run`/`block_on` future; outside any runtime, the process-wide
 /// runtime's main thread.
 pub fn main_thread() -> Thread {
-    runtime::current_or_global().main.clone()
+    handle::current_or_global().main.clone()
 }
 
 /// The number of alive threads (Python's `active_count()`), equal to
 /// `enumerate().len()`.
 #[doc(alias = "activeCount")]
 pub fn active_count() -> usize {
-    runtime::current_or_global().registry.len()
+    handle::current_or_global().registry.len()
 }
 
 /// All alive threads of the calling thread's runtime, main, daemon and dummy
@@ -781,7 +638,7 @@ pub fn active_count() -> usize {
 /// [`start_new_thread`](crate::lowlevel::start_new_thread) thread is listed
 /// once it has called [`current_thread`], as in Python.
 pub fn enumerate() -> Vec<Thread> {
-    runtime::current_or_global().registry.visible()
+    handle::current_or_global().registry.visible()
 }
 
 /// The calling thread's ident (Python's `get_ident()`).
@@ -792,7 +649,7 @@ pub fn get_ident() -> u64 {
 
 /// The calling OS thread's kernel id (Python's `get_native_id()`).
 pub fn get_native_id() -> u64 {
-    crate::native_id()
+    crate::native::native_id()
 }
 
 /// Ends the calling thread quietly (Python's `_thread.exit()` /
@@ -829,7 +686,7 @@ pub fn stack_size(size: Option<usize>) -> std::io::Result<usize> {
 impl ThreadInner {
     /// Marks the thread `STOPPED` and wakes every joiner.
     pub(crate) fn mark_stopped(&self) {
-        self.state.store(STOPPED, Ordering::Release);
+        self.state.transition_to_stopped();
         self.done.notify(usize::MAX);
     }
 }

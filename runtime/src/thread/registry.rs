@@ -10,8 +10,8 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+use super::handle;
 use super::{Kind, Thread, HIDDEN, NAME_COUNTER};
-use crate::runtime;
 
 /// Shards of the registry: spreads the lock traffic of many threads starting
 /// and ending at once over several mutexes. A power of two, so the shard is
@@ -219,7 +219,7 @@ impl Registry {
 pub(crate) fn reveal(t: &Thread) {
     if t.inner.has_flag(HIDDEN) {
         // It is the thread being polled here, so this is its runtime.
-        crate::context::with_runtime(|rt| {
+        super::context::with_runtime(|rt| {
             if let Some(rt) = rt {
                 rt.registry.reveal(t);
             }
@@ -233,7 +233,7 @@ struct DummyGuard(Thread);
 impl Drop for DummyGuard {
     fn drop(&mut self) {
         super::local::teardown(&self.0);
-        runtime::global().registry.remove(&self.0);
+        handle::global().registry.remove(&self.0);
         self.0.inner.mark_stopped();
     }
 }
@@ -249,7 +249,7 @@ pub(crate) fn dummy_for_this_os_thread() -> Thread {
         d.borrow_mut()
             .get_or_insert_with(|| {
                 let t = Thread::new_running(Kind::Dummy, None, true);
-                runtime::global().registry.insert(&t);
+                handle::global().registry.insert(&t);
                 DummyGuard(t)
             })
             .0

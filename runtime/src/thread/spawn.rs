@@ -5,10 +5,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::context;
 use super::error::JoinError;
-use super::task::{drop_caught, Ended};
+use super::task::Ended;
 use super::{Kind, Thread, ThreadBuilder};
-use crate::context;
+use crate::catch::drop_caught;
 use crate::waker::CatchWaker;
 
 /// Starts `future` as a new thread (visible in [`enumerate`](crate::enumerate),
@@ -48,7 +49,7 @@ where
 
 /// Starts `future` as `thread` on `rt`.
 pub(crate) fn spawn_on<F>(
-    rt: &std::sync::Arc<crate::runtime::RtInner>,
+    rt: &std::sync::Arc<super::handle::RtInner>,
     thread: Thread,
     future: F,
 ) -> JoinHandle<F::Output>

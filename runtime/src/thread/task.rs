@@ -31,11 +31,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use super::context;
+use super::handle::RtInner;
 use super::hooks::{self, TraceEvent};
-use super::{Kind, Slot, Thread};
-use crate::context;
+use super::{Kind, TargetOrWaker, Thread};
+use crate::catch::drop_caught;
 use crate::coop;
-use crate::runtime::RtInner;
 
 /// The unwind payload of [`exit`](crate::exit).
 #[derive(Debug)]
@@ -66,19 +67,6 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
         s.clone()
     } else {
         "Box<dyn Any>".to_string()
-    }
-}
-
-/// Drops `value` — user code: a target, a panic payload, `Local` values —
-/// catching a panic of its destructor (Python prints and ignores an
-/// exception in `__del__`; the panic hook has printed this one). If the
-/// caught panic's own payload panics when dropped too, that payload is
-/// leaked: the last resort, as nothing could catch a third panic.
-pub(crate) fn drop_caught<T>(value: T) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
-        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-            std::mem::forget(again);
-        }
     }
 }
 
@@ -233,9 +221,11 @@ impl<F: Future> Future for ThreadTask<F> {
         // The guard holds raw pointers only: `this` stays free to mutate.
         let _enter = context::enter(&this.thread, &this.rt);
         let inner = &*this.thread.inner;
-        inner.native_id.store(crate::native_id(), Ordering::Relaxed);
+        inner
+            .native_id
+            .store(crate::native::native_id(), Ordering::Relaxed);
         if this.first_poll {
-            inner.parts().slot = Slot::Waker(cx.waker().clone());
+            inner.parts().slot = TargetOrWaker::Waker(cx.waker().clone());
         }
         if inner.has_flag(super::CANCELLED) {
             this.drop_target();

@@ -16,15 +16,13 @@
 //! it, everywhere in greenthread; a deadline that does not fit in an
 //! `Instant` means "never". Nothing panics on a large duration.
 
-pub(crate) mod driver;
-
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use driver::driver;
+use crate::driver::driver;
 
 use crate::waker::CatchWaker;
 
@@ -35,7 +33,7 @@ pub const TIMEOUT_MAX: Duration = Duration::from_micros(i64::MAX as u64 / 1000);
 
 /// The deadline `d` from now, clamped to [`TIMEOUT_MAX`]; `None` if that does
 /// not fit in an [`Instant`] (treat it as "never").
-pub fn deadline_after(d: Duration) -> Option<Instant> {
+pub(crate) fn deadline_after(d: Duration) -> Option<Instant> {
     Instant::now().checked_add(d.min(TIMEOUT_MAX))
 }
 
@@ -114,7 +112,7 @@ pub struct Sleep {
 
 impl Sleep {
     /// A sleep until `deadline`; `None` never completes.
-    pub fn until(deadline: Option<Instant>) -> Sleep {
+    pub(crate) fn until(deadline: Option<Instant>) -> Sleep {
         Sleep {
             deadline,
             state: TimerState::IDLE,
@@ -253,8 +251,7 @@ impl<F: Future> Future for Timeout<F> {
 ///
 /// Cancel safety: dropping this future leaves both in place (the caller
 /// owns them).
-#[doc(hidden)]
-pub fn listen_until<'a, L>(
+pub(crate) fn listen_until<'a, L>(
     listener: &'a mut L,
     sleep: &'a mut Sleep,
 ) -> impl Future<Output = bool> + 'a

@@ -66,6 +66,7 @@ pub use simple::SimpleQueue;
 /// A put that failed, with the item given back: Python's `queue.Full` and
 /// `queue.ShutDown` raised by `put`.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PutError<T> {
     /// The queue is full (non-blocking put, or the timeout passed).
     Full(T),
@@ -117,6 +118,7 @@ impl<T> std::error::Error for PutError<T> {}
 /// A get that failed: Python's `queue.Empty` and `queue.ShutDown` raised by
 /// `get`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum GetError {
     /// The queue is empty (non-blocking get, or the timeout passed).
     Empty,

@@ -1,6 +1,6 @@
 //! Which green thread and runtime the calling OS thread is running right now.
 //!
-//! A green thread's wrapper future ([`crate::thread::task`]) enters its
+//! A green thread's wrapper future ((`thread::task`)) enters its
 //! context for the duration of each poll; outside any poll the context is
 //! empty and the module functions fall back to the OS thread's
 //! `_DummyThread` and the process-wide runtime.
@@ -8,8 +8,8 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use crate::runtime::RtInner;
-use crate::thread::{Thread, ThreadInner};
+use super::handle::{self, RtInner};
+use super::{Thread, ThreadInner};
 
 thread_local! {
     /// The thread being polled on this OS thread (null: none).
@@ -80,9 +80,7 @@ pub(crate) fn with_thread<R>(f: impl FnOnce(Option<&ThreadInner>) -> R) -> R {
 /// or else the process-wide runtime, without cloning the `Arc` (its count
 /// is one cache line every worker would otherwise bounce on each spawn).
 pub(crate) fn with_runtime_or_global<R>(f: impl FnOnce(&Arc<RtInner>) -> R) -> R {
-    borrow(&RUNTIME, |rt| {
-        f(rt.unwrap_or_else(|| crate::runtime::global()))
-    })
+    borrow(&RUNTIME, |rt| f(rt.unwrap_or_else(|| handle::global())))
 }
 
 /// A weak reference to the runtime whose thread is being polled on this OS

@@ -23,7 +23,7 @@ use super::Shared;
 
 /// One worker's parking slot.
 #[derive(Debug, Default)]
-struct Slot {
+struct WorkerParking {
     /// Set by the waker that picked this worker (it counted it as
     /// searching); consumed by the worker.
     notified: AtomicBool,
@@ -44,7 +44,7 @@ pub(crate) struct Idle {
     /// Workers awake and looking for work.
     searching: AtomicUsize,
     /// Per-worker slots.
-    slots: Box<[Slot]>,
+    slots: Box<[WorkerParking]>,
 }
 
 impl Idle {
@@ -53,7 +53,7 @@ impl Idle {
             sleepers: Mutex::new(Vec::with_capacity(workers)),
             num_sleeping: AtomicUsize::new(0),
             searching: AtomicUsize::new(0),
-            slots: (0..workers).map(|_| Slot::default()).collect(),
+            slots: (0..workers).map(|_| WorkerParking::default()).collect(),
         }
     }
 

@@ -35,12 +35,12 @@ use crate::loom::atomic::{AtomicU32, AtomicU64, Ordering};
 /// A slot of the ring: std's `UnsafeCell`, or loom's (which checks that no
 /// two threads touch a slot at once).
 #[cfg(not(all(loom, test)))]
-struct Slot<T>(std::cell::UnsafeCell<MaybeUninit<T>>);
+struct RingCell<T>(std::cell::UnsafeCell<MaybeUninit<T>>);
 
 #[cfg(not(all(loom, test)))]
-impl<T> Slot<T> {
+impl<T> RingCell<T> {
     fn new() -> Self {
-        Slot(std::cell::UnsafeCell::new(MaybeUninit::uninit()))
+        RingCell(std::cell::UnsafeCell::new(MaybeUninit::uninit()))
     }
 
     fn with_mut<R>(&self, f: impl FnOnce(*mut MaybeUninit<T>) -> R) -> R {
@@ -49,12 +49,12 @@ impl<T> Slot<T> {
 }
 
 #[cfg(all(loom, test))]
-struct Slot<T>(loom::cell::UnsafeCell<MaybeUninit<T>>);
+struct RingCell<T>(loom::cell::UnsafeCell<MaybeUninit<T>>);
 
 #[cfg(all(loom, test))]
-impl<T> Slot<T> {
+impl<T> RingCell<T> {
     fn new() -> Self {
-        Slot(loom::cell::UnsafeCell::new(MaybeUninit::uninit()))
+        RingCell(loom::cell::UnsafeCell::new(MaybeUninit::uninit()))
     }
 
     fn with_mut<R>(&self, f: impl FnOnce(*mut MaybeUninit<T>) -> R) -> R {
@@ -85,7 +85,7 @@ pub(crate) struct LocalQueue<T> {
     /// Where the owner pushes next; written by the owner only.
     tail: AtomicU32,
     /// The ring.
-    buffer: Box<[Slot<T>]>,
+    buffer: Box<[RingCell<T>]>,
 }
 
 // SAFETY: the queue hands tasks from one thread to another (so `T: Send`),
@@ -109,7 +109,7 @@ impl<T> LocalQueue<T> {
         LocalQueue {
             head: AtomicU64::new(0),
             tail: AtomicU32::new(0),
-            buffer: (0..LOCAL_QUEUE_CAPACITY).map(|_| Slot::new()).collect(),
+            buffer: (0..LOCAL_QUEUE_CAPACITY).map(|_| RingCell::new()).collect(),
         }
     }
 

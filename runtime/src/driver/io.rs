@@ -38,10 +38,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use crate::time::driver::driver;
+use crate::waker::wake_caught;
 
 /// Readiness bits (the low bits of [`ScheduledIo::state`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,10 +128,10 @@ impl Wakers {
     }
 
     /// Wakes every one; a panicking waker does not cost the others their
-    /// wake-up (`driver::wake_caught`).
+    /// wake-up (`wake_caught`).
     fn wake_all(self) {
         for w in self.0.into_iter().flatten() {
-            crate::time::driver::wake_caught(w);
+            wake_caught(w);
         }
     }
 }
@@ -341,47 +341,5 @@ impl ScheduledIo {
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
                 (s >> TICK_SHIFT == tick.0).then_some(s & !dir.0)
             });
-    }
-}
-
-/// A source registered with the driver; frees its token on drop.
-///
-/// Closing the descriptor removes it from the epoll set, so the owner drops
-/// the source *before* its `Registration` (no explicit `deregister` syscall).
-/// A late event for a freed token that was reused is a spurious readiness of
-/// the new source, which costs one `WouldBlock`.
-#[derive(Debug)]
-pub(crate) struct Registration {
-    /// Its readiness.
-    pub(crate) io: Arc<ScheduledIo>,
-    /// Its token.
-    token: mio::Token,
-}
-
-impl Registration {
-    /// Registers `source` for reading and writing.
-    pub(crate) fn new(source: &mut impl mio::event::Source) -> std::io::Result<Registration> {
-        let d = driver();
-        let io = Arc::new(ScheduledIo::default());
-        let token =
-            d.io.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(io.clone());
-        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
-        if let Err(e) = d.registry.register(source, token, interest) {
-            d.io.lock().unwrap_or_else(|e| e.into_inner()).remove(token);
-            return Err(e);
-        }
-        Ok(Registration { io, token })
-    }
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        driver()
-            .io
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(self.token);
     }
 }

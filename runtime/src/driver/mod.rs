@@ -1,5 +1,6 @@
-//! The process-wide driver thread: one `mio::Poll` for I/O readiness and the
-//! timer store.
+//! The driver, the bottom layer: the process-wide driver thread with one
+//! `mio::Poll` for I/O readiness and the timer store. `io` holds one
+//! source's readiness and its waiters, `registration` a source's token.
 //!
 //! # Design notes
 //!
@@ -39,7 +40,7 @@
 //!    there when a worker woke returns at the next event or timer, and
 //!    meanwhile the workers' turns find the poll taken and skip it) and the
 //!    workers turn the driver themselves, without
-//!    waiting ([`poll_now`]): every [`GLOBAL_POLL_INTERVAL`] tasks and
+//!    waiting ([`poll_now`]): every `GLOBAL_POLL_INTERVAL` tasks (`scheduler::green`) and
 //!    whenever they run out of tasks, before parking (tokio's workers do the
 //!    same). The tasks an event wakes then land in that worker's own queue.
 //!    The driver thread, meanwhile, wakes every [`COVER_INTERVAL`] and turns
@@ -48,17 +49,17 @@
 //!    parks, it unparks the driver thread, which goes back to sleeping in
 //!    `epoll_wait` until the next timer or event. Whoever turns it holds the
 //!    [`Poller`]; workers only try its lock.
-//!
-//! [`GLOBAL_POLL_INTERVAL`]: crate::executor::GLOBAL_POLL_INTERVAL
 
 use std::collections::BTreeMap;
-use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use crate::io::ScheduledIo;
+pub(crate) mod io;
+pub(crate) mod registration;
+
+use io::{Readiness, ScheduledIo};
 
 /// Token of the driver's own `mio::Waker`.
 const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
@@ -109,7 +110,7 @@ pub(crate) fn poll_now() -> bool {
 /// The driver runs user wakers for whoever registered them: one that
 /// panics must neither kill the worker or driver thread turning it nor cost
 /// the other wakers of the same batch their wake-up (SPEC §10.27).
-pub(crate) use crate::waker::wake_caught;
+use crate::waker::wake_caught;
 
 /// The poll and the buffers of a turn: whoever holds it turns the driver.
 struct Poller {
@@ -120,7 +121,7 @@ struct Poller {
     /// Expired timers' wakers, woken outside the timer lock.
     expired: Vec<Waker>,
     /// The sources an event made ready, set outside the slab lock.
-    ready: Vec<(Arc<ScheduledIo>, crate::io::Readiness)>,
+    ready: Vec<(Arc<ScheduledIo>, Readiness)>,
 }
 
 /// The process-wide driver.
@@ -221,7 +222,7 @@ pub(crate) fn driver() -> &'static Driver {
 }
 
 impl Driver {
-    fn start() -> io::Result<Driver> {
+    fn start() -> std::io::Result<Driver> {
         let poll = mio::Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
@@ -311,7 +312,7 @@ impl Driver {
         }
         match p.poll.poll(&mut p.events, timeout) {
             Ok(()) => woke |= self.dispatch_io(&p.events, &mut p.ready),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             // Nothing sensible to do but retry after a pause: the driver
             // must outlive transient failures.
             Err(_) => std::thread::sleep(Duration::from_millis(1)),
@@ -387,7 +388,7 @@ impl Driver {
     fn dispatch_io(
         &self,
         events: &mio::Events,
-        woken: &mut Vec<(Arc<ScheduledIo>, crate::io::Readiness)>,
+        woken: &mut Vec<(Arc<ScheduledIo>, Readiness)>,
     ) -> bool {
         {
             let slab = self.io.lock().unwrap_or_else(|e| e.into_inner());
@@ -396,7 +397,7 @@ impl Driver {
                     continue;
                 }
                 if let Some(Some(io)) = slab.entries.get(event.token().0) {
-                    woken.push((io.clone(), crate::io::Readiness::from_event(event)));
+                    woken.push((io.clone(), Readiness::from_event(event)));
                 }
             }
         }

@@ -16,7 +16,7 @@
 //!    injector and steals from every local queue, the stalled worker's
 //!    included) for as long as its rank is below the published stall
 //!    count plus the number of workers blocked in `block_on` (the spares
-//!    are shared with that, `executor` design notes); then it retires: it
+//!    are shared with that, `scheduler::green` design notes); then it retires: it
 //!    moves its LIFO slot and local queue to the injector and parks until
 //!    it is wanted again. A spare's OS thread starts the first time it is
 //!    wanted. Stalls alone want at most as many spares as core workers, so

@@ -19,11 +19,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use async_task::{Runnable, Task};
 
-use crate::thread::{stack_size, Thread};
-
 /// The hand-off between a task's wakers and its OS thread.
 #[derive(Debug, Default)]
-struct Slot {
+struct Handoff {
     /// The task, when scheduled.
     runnable: Mutex<Option<Runnable>>,
     /// The OS thread, once it runs.
@@ -34,7 +32,7 @@ struct Slot {
 }
 
 /// Sets `done` when the future it travels with is dropped.
-struct DoneOnDrop(Arc<Slot>);
+struct DoneOnDrop(Arc<Handoff>);
 
 impl Drop for DoneOnDrop {
     fn drop(&mut self) {
@@ -139,15 +137,19 @@ fn os_name(name: String) -> String {
     }
 }
 
-/// Runs `fut` as `thread` on a new OS thread named after it, with the
-/// process-wide [`stack_size`].
+/// Runs `fut` on a new OS thread named `name` (up to its first NUL) with a
+/// stack of `stack_size` bytes (0: the platform's default).
 ///
 /// # Errors
 ///
 /// `WouldBlock` if the limit on live OS threads is reached; the OS's error
 /// if it refuses the thread. `fut` is handed back then, never polled (the
 /// OS thread is made before the task, which it then waits for).
-pub(crate) fn spawn<F>(thread: &Thread, fut: F) -> Result<Task<F::Output>, (io::Error, F)>
+pub(crate) fn spawn<F>(
+    fut: F,
+    name: String,
+    stack_size: usize,
+) -> Result<Task<F::Output>, (io::Error, F)>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -156,11 +158,10 @@ where
         Ok(live) => live,
         Err(e) => return Err((e, fut)),
     };
-    let slot = Arc::new(Slot::default());
-    let mut builder = std::thread::Builder::new().name(os_name(thread.name()));
-    match stack_size(None) {
-        Ok(0) | Err(_) => {}
-        Ok(n) => builder = builder.stack_size(n),
+    let slot = Arc::new(Handoff::default());
+    let mut builder = std::thread::Builder::new().name(os_name(name));
+    if stack_size != 0 {
+        builder = builder.stack_size(stack_size);
     }
     let s = slot.clone();
     let spawned = builder.spawn(move || {

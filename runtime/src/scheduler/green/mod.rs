@@ -33,7 +33,7 @@
 //! **I/O and timers.** A running worker turns the process-wide driver
 //! itself, without waiting, every [`GLOBAL_POLL_INTERVAL`] tasks and
 //! whenever it runs out of tasks, before parking; the tasks that I/O events
-//! and expired timers wake then land in its own queues (`time::driver`,
+//! and expired timers wake then land in its own queues (`driver`,
 //! design note 6).
 //!
 //! **Parking** (`idle.rs`): a worker with nothing to do registers as
@@ -73,7 +73,7 @@
 //!
 //! **Faults.** User code reached from a worker — a task's poll, a waker, a
 //! destructor — runs under `catch_unwind` (wakers run by the driver are
-//! caught one by one in `time::driver`), and the `WORKER` context is reset
+//! caught one by one in `driver`), and the `WORKER` context is reset
 //! by a drop guard, so a panic there never kills a worker or leaves a
 //! dangling context.
 //!
@@ -104,8 +104,30 @@ use queue::{steal_half, LocalQueue};
 
 // Drops a runnable (its future's destructors run), swallowing a panic of
 // theirs, which nobody could receive, and one of that panic's payload.
-use crate::thread::task::drop_caught;
-use crate::time::driver;
+use crate::catch::drop_caught;
+use crate::driver;
+
+/// The most worker threads a Green pool may have: `workers(n)` or
+/// `GREENTHREAD_WORKERS` above it make `Builder::build` fail with
+/// `InvalidInput` at once, before anything is allocated per worker.
+///
+/// Workers are OS threads meant to match the CPUs (the default is the
+/// available parallelism, capped at this value): each green thread runs on
+/// one of them and an idle worker looks for work at every other, so a pool
+/// far larger than the machine adds only overhead. 1024 is above the CPU
+/// count of common machines, while a pool with stall
+/// hand-off (`Builder::stall_handoff`) — at most 2 × 1024 worker OS threads,
+/// each reserving its stack and a few memory mappings — stays far from the
+/// OS's limits (`vm.max_map_count`, `threads-max`) and leaves room for the
+/// program's own threads. Use OS-thread mode, or more green threads, not
+/// more workers, for more concurrency.
+pub const MAX_WORKERS: usize = 1024;
+
+/// The default size of a Green pool: the available parallelism, at most
+/// [`MAX_WORKERS`].
+pub(crate) fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS))
+}
 
 /// Capacity of each worker's local run queue. 256 (tokio's figure) holds a
 /// burst of wakeups without spilling to the shared injector, and keeps a
@@ -293,7 +315,7 @@ impl Drop for Blocked<'_> {
 
 impl Executor {
     /// Starts `workers` worker threads (at least one, at most
-    /// [`MAX_WORKERS`](crate::runtime::MAX_WORKERS), else `InvalidInput`
+    /// [`MAX_WORKERS`], else `InvalidInput`
     /// before anything is allocated); with `stall_handoff`, also the
     /// monitor (`monitor.rs`). Spare workers start only when first wanted.
     pub(crate) fn new(
@@ -301,7 +323,7 @@ impl Executor {
         name: &str,
         stall_handoff: bool,
     ) -> std::io::Result<Executor> {
-        let max = crate::runtime::MAX_WORKERS;
+        let max = MAX_WORKERS;
         if workers > max {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -639,7 +661,7 @@ impl Shared {
 /// A cheap per-thread pseudo-random index in `0..n` (victim selection).
 fn fastrand_index(n: usize) -> usize {
     thread_local! {
-        static SEED: Cell<u64> = Cell::new(0x9E37_79B9_7F4A_7C15 ^ (crate::native_id() << 17));
+        static SEED: Cell<u64> = Cell::new(0x9E37_79B9_7F4A_7C15 ^ (crate::native::native_id() << 17));
     }
     SEED.with(|s| {
         // xorshift64*
@@ -720,7 +742,7 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
                 }
                 tick = tick.wrapping_add(1);
                 if tick % GLOBAL_POLL_INTERVAL == 0 {
-                    // Pick up I/O and timers (`time::driver`, design note 6).
+                    // Pick up I/O and timers (`driver`, design note 6).
                     driver::poll_now();
                 }
                 shared.runs[index].set(cx.runs.get(), true);
