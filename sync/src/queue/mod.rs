@@ -56,6 +56,9 @@ mod lifo;
 mod priority;
 mod simple;
 
+#[cfg(all(test, loom))]
+mod loom_models;
+
 use std::fmt;
 
 pub use fifo::Queue;
