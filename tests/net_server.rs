@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::net::echo_client;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -28,8 +30,7 @@ fn futures_are_send(s: &ThreadingTcpServer) {
 
 /// The echo handler (Python's `StreamRequestHandler` echoing lines).
 async fn echo(stream: TcpStream, _peer: SocketAddr) {
-    let (mut r, mut w) = stream.into_split();
-    let _ = futures::io::copy(&mut r, &mut w).await;
+    support::net::echo(stream).await
 }
 
 /// Binds an echo server and runs `serve_forever` in a thread.
@@ -40,23 +41,13 @@ fn start_echo() -> (Arc<ThreadingTcpServer>, JoinHandle<std::io::Result<()>>) {
     (server, serving)
 }
 
-async fn client(addr: SocketAddr, id: usize, rounds: usize) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.set_nodelay(true).unwrap();
-    let mut buf = [0u8; 64];
-    for r in 0..rounds {
-        let msg: Vec<u8> = (0..64).map(|i| (id * 13 + r * 5 + i) as u8).collect();
-        s.write_all(&msg).await.unwrap();
-        s.read_exact(&mut buf).await.unwrap();
-        assert_eq!(&buf[..], &msg[..], "client {id} round {r}");
-    }
-}
-
 fn echo_scale(kind: &str, clients: usize) {
     support::run_with(kind, || async move {
         let (server, serving) = start_echo();
         let addr = server.server_address();
-        let handles: Vec<_> = (0..clients).map(|id| spawn(client(addr, id, 20))).collect();
+        let handles: Vec<_> = (0..clients)
+            .map(|id| spawn(echo_client(addr, id, 20)))
+            .collect();
         for h in handles {
             h.await.unwrap();
         }
@@ -139,7 +130,7 @@ rt_test! {
         timeout(Duration::from_secs(5), server.serve_forever()).await.unwrap().unwrap();
         let s = server.clone();
         let serving = spawn(async move { s.serve_forever().await });
-        client(server.server_address(), 0, 3).await;
+        echo_client(server.server_address(), 0, 3).await;
         server.shutdown();
         serving.await.unwrap().unwrap();
     }
@@ -160,7 +151,7 @@ rt_test! {
     async fn second_serve_forever_is_an_error() {
         let (server, serving) = start_echo();
         // Make sure the first loop is running.
-        client(server.server_address(), 1, 1).await;
+        echo_client(server.server_address(), 1, 1).await;
         let err = server.serve_forever().await.unwrap_err();
         assert!(err.to_string().contains("already running"), "{err}");
         server.shutdown();
@@ -296,7 +287,7 @@ rt_test! {
     async fn handle_request_serves_one() {
         let server = ThreadingTcpServer::bind("127.0.0.1:0", echo).unwrap();
         let addr = server.server_address();
-        let c = spawn(client(addr, 3, 4));
+        let c = spawn(echo_client(addr, 3, 4));
         server.handle_request().await.unwrap();
         c.await.unwrap();
     }

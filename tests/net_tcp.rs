@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::net::{echo, echo_client};
+
 use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -30,12 +32,6 @@ fn futures_are_send(l: &TcpListener) {
     support::assert_send(&TcpStream::connect("127.0.0.1:1"));
 }
 
-/// Echoes everything back until EOF.
-async fn echo(stream: TcpStream) {
-    let (mut r, mut w) = stream.into_split();
-    let _ = futures::io::copy(&mut r, &mut w).await;
-}
-
 /// Starts a thread accepting exactly `n` connections, each echoed by its own
 /// thread; returns the address.
 fn echo_listener(n: usize) -> SocketAddr {
@@ -50,24 +46,11 @@ fn echo_listener(n: usize) -> SocketAddr {
     addr
 }
 
-/// `clients` threads × `rounds` round trips of 64 distinct bytes each, all
-/// verified.
+/// `clients` threads × `rounds` verified round trips.
 async fn echo_clients(addr: SocketAddr, clients: usize, rounds: usize) {
-    let mut handles = Vec::new();
-    for c in 0..clients {
-        handles.push(spawn(async move {
-            let mut s = TcpStream::connect(addr).await.unwrap();
-            s.set_nodelay(true).unwrap();
-            let mut buf = [0u8; 64];
-            for r in 0..rounds {
-                let msg: Vec<u8> = (0..64).map(|i| (c * 31 + r * 7 + i) as u8).collect();
-                s.write_all(&msg).await.unwrap();
-                s.read_exact(&mut buf).await.unwrap();
-                assert_eq!(&buf[..], &msg[..], "client {c} round {r}");
-            }
-            rounds
-        }));
-    }
+    let handles: Vec<_> = (0..clients)
+        .map(|c| spawn(echo_client(addr, c, rounds)))
+        .collect();
     let mut total = 0;
     for h in handles {
         total += h.await.unwrap();

@@ -112,9 +112,8 @@ async fn nul_in_name(os: bool) {
     assert_eq!(t.name(), "\0");
 }
 
-#[test]
-fn interior_nul_in_a_thread_name() {
-    for kind in support::ALL_KINDS {
+rt_test! {
+    fn interior_nul_in_a_thread_name(kind) {
         let os = kind.starts_with("os");
         support::run_with(kind, || nul_in_name(os));
     }

@@ -262,11 +262,10 @@ fn in_green_thread<T: Send + 'static>(
     rt.block_on(async move { greenthread::spawn(f).await.unwrap() })
 }
 
-/// `rt.block_on` from a green thread of `rt` panics at once, in that
-/// thread; the runtime carries on.
-#[test]
-fn same_runtime_block_on_from_green_thread_panics() {
-    for kind in support::KINDS {
+rt_test! {
+    /// `rt.block_on` from a green thread of `rt` panics at once, in that
+    /// thread; the runtime carries on.
+    fn same_runtime_block_on_from_green_thread_panics(kind) {
         same_runtime_case(
             &format!("same runtime from a thread, {kind}"),
             move || support::builder_for(kind).build().unwrap(),

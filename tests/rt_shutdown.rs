@@ -45,12 +45,10 @@ fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'st
     }
 }
 
-/// test_join_nondaemon_on_shutdown: block_on returns only after the
-/// non-daemon threads, including ones they start late.
-#[test]
-fn waits_for_non_daemon_threads() {
-    let _s = serial();
-    for kind in support::ALL_KINDS {
+rt_test! {
+    /// test_join_nondaemon_on_shutdown: block_on returns only after the
+    /// non-daemon threads, including ones they start late.
+    serial fn waits_for_non_daemon_threads(kind) {
         let done = Arc::new(AtomicUsize::new(0));
         let d = done.clone();
         let start = Instant::now();
@@ -82,12 +80,10 @@ fn waits_for_non_daemon_threads() {
     }
 }
 
-/// §10.16: daemon threads' futures are dropped (destructors run) before
-/// block_on returns, and they do not delay exit.
-#[test]
-fn daemon_futures_dropped() {
-    let _s = serial();
-    for kind in support::ALL_KINDS {
+rt_test! {
+    /// §10.16: daemon threads' futures are dropped (destructors run) before
+    /// block_on returns, and they do not delay exit.
+    serial fn daemon_futures_dropped(kind) {
         let dropped = Arc::new(AtomicBool::new(false));
         let d = dropped.clone();
         let ran_after = Arc::new(AtomicBool::new(false));
@@ -128,13 +124,11 @@ fn daemon_futures_dropped() {
     }
 }
 
-/// §10.4 / scenario 85: a thread started during shutdown (here from a
-/// daemon's destructor, as from a finalizer at exit) gets ShuttingDown and
-/// its target never runs.
-#[test]
-fn start_during_shutdown_fails() {
-    let _s = serial();
-    for kind in support::ALL_KINDS {
+rt_test! {
+    /// §10.4 / scenario 85: a thread started during shutdown (here from a
+    /// daemon's destructor, as from a finalizer at exit) gets ShuttingDown and
+    /// its target never runs.
+    serial fn start_during_shutdown_fails(kind) {
         let result = Arc::new(Mutex::new(None));
         let ran = Arc::new(AtomicBool::new(false));
         let (res, r) = (result.clone(), ran.clone());
@@ -168,12 +162,10 @@ fn start_during_shutdown_fails() {
     }
 }
 
-/// §10.4: a Thread made inside a runtime and started after its block_on
-/// returned gets ShuttingDown; spawn() there gives a cancelled handle.
-#[test]
-fn start_after_return_fails() {
-    let _s = serial();
-    for kind in support::ALL_KINDS {
+rt_test! {
+    /// §10.4: a Thread made inside a runtime and started after its block_on
+    /// returned gets ShuttingDown; spawn() there gives a cancelled handle.
+    serial fn start_after_return_fails(kind) {
         let rt = support::builder_for(kind).build().unwrap();
         let ran = Arc::new(AtomicBool::new(false));
         let r = ran.clone();
@@ -189,11 +181,9 @@ fn start_after_return_fails() {
     }
 }
 
-/// A panic in main is re-raised after the non-daemon threads finished.
-#[test]
-fn main_panic_after_non_daemon() {
-    let _s = serial();
-    for kind in support::ALL_KINDS {
+rt_test! {
+    /// A panic in main is re-raised after the non-daemon threads finished.
+    serial fn main_panic_after_non_daemon(kind) {
         let done = Arc::new(AtomicBool::new(false));
         let d = done.clone();
         let out = catch_unwind(AssertUnwindSafe(|| {
@@ -216,14 +206,12 @@ fn main_panic_after_non_daemon() {
     }
 }
 
-/// python-semantics §2 step 3: the main thread is marked done before the
-/// non-daemon threads are joined, so a thread joining main_thread() wakes
-/// (Python prints "end of main" then "end of thread") instead of
-/// deadlocking shutdown.
-#[test]
-fn thread_joining_main_thread() {
-    let _s = serial();
-    for kind in support::ALL_KINDS {
+rt_test! {
+    /// python-semantics §2 step 3: the main thread is marked done before the
+    /// non-daemon threads are joined, so a thread joining main_thread() wakes
+    /// (Python prints "end of main" then "end of thread") instead of
+    /// deadlocking shutdown.
+    serial fn thread_joining_main_thread(kind) {
         let order = Arc::new(Mutex::new(Vec::new()));
         let o = order.clone();
         within(Duration::from_secs(30), move || {

@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use greenthread::queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue};
-use support::{counting_waker, wait_until, KINDS};
+use support::{counting_waker, wait_until};
 
 /// How long a scenario may take before it counts as hung.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -49,13 +49,12 @@ fn bounded(what: &str, limit: Duration, f: impl FnOnce() + Send + 'static) {
     }
 }
 
-/// Runs an async body under every runtime kind, each bounded by [`LIMIT`].
-fn every_kind<Fut: Future<Output = ()> + 'static>(what: &str, body: fn() -> Fut) {
-    for kind in KINDS {
-        bounded(&format!("{what} [{kind}]"), LIMIT, move || {
-            support::run_with(kind, body)
-        });
-    }
+/// Runs an async body as the main thread of a `kind` runtime, bounded by
+/// [`LIMIT`].
+fn in_kind<Fut: Future<Output = ()> + 'static>(what: &str, kind: &'static str, body: fn() -> Fut) {
+    bounded(&format!("{what} [{kind}]"), LIMIT, move || {
+        support::run_with(kind, body)
+    });
 }
 
 /// Runs `f` on a fresh thread of the current runtime; its panic comes back
@@ -228,63 +227,64 @@ impl Ord for Touchy {
 
 macro_rules! shutdown_with_panicking_drop {
     ($name:ident, $ty:ident) => {
-        /// `shutdown(true)` with a drained item whose `Drop` panics: the
-        /// blocked putters and a `join()` caller still wake, the queue is
-        /// consistent, every other item is dropped, and the panic reaches
-        /// the caller of `shutdown` (documented under `# Panics`).
-        #[test]
-        fn $name() {
-            async fn body() {
-                let drops = Arc::new(AtomicUsize::new(0));
-                let q = $ty::new(3);
-                q.put_nowait(Bomb::new(0, false, &drops)).ok().unwrap();
-                q.put_nowait(Bomb::new(1, true, &drops)).ok().unwrap();
-                q.put_nowait(Bomb::new(2, false, &drops)).ok().unwrap();
-                // The putters' items have a count of their own: they are
-                // given back (and dropped) as soon as the putters wake.
-                let pdrops = Arc::new(AtomicUsize::new(0));
-                let putters: Vec<_> = (10..13)
-                    .map(|i| {
-                        let (q, d) = (q.clone(), pdrops.clone());
-                        greenthread::spawn(async move {
-                            match q.put(Bomb::new(i, false, &d)).await {
-                                Err(PutError::ShutDown(b)) => b.id,
-                                Err(PutError::Full(_)) => panic!("put: Full without a timeout"),
-                                Ok(()) => panic!("put after an immediate shutdown"),
-                                Err(_) => panic!("put: an unknown error"),
-                            }
+        rt_test! {
+            /// `shutdown(true)` with a drained item whose `Drop` panics: the
+            /// blocked putters and a `join()` caller still wake, the queue is
+            /// consistent, every other item is dropped, and the panic reaches
+            /// the caller of `shutdown` (documented under `# Panics`).
+            fn $name(kind) {
+                async fn body() {
+                    let drops = Arc::new(AtomicUsize::new(0));
+                    let q = $ty::new(3);
+                    q.put_nowait(Bomb::new(0, false, &drops)).ok().unwrap();
+                    q.put_nowait(Bomb::new(1, true, &drops)).ok().unwrap();
+                    q.put_nowait(Bomb::new(2, false, &drops)).ok().unwrap();
+                    // The putters' items have a count of their own: they are
+                    // given back (and dropped) as soon as the putters wake.
+                    let pdrops = Arc::new(AtomicUsize::new(0));
+                    let putters: Vec<_> = (10..13)
+                        .map(|i| {
+                            let (q, d) = (q.clone(), pdrops.clone());
+                            greenthread::spawn(async move {
+                                match q.put(Bomb::new(i, false, &d)).await {
+                                    Err(PutError::ShutDown(b)) => b.id,
+                                    Err(PutError::Full(_)) => panic!("put: Full without a timeout"),
+                                    Ok(()) => panic!("put after an immediate shutdown"),
+                                    Err(_) => panic!("put: an unknown error"),
+                                }
+                            })
                         })
-                    })
-                    .collect();
-                let joiner = {
-                    let q = q.clone();
-                    greenthread::spawn(async move { q.join().await })
-                };
-                greenthread::sleep(Duration::from_millis(50)).await;
-                let r = catch_unwind(AssertUnwindSafe(|| q.shutdown(true)));
-                let p = r.expect_err("the Drop's panic reaches the caller of shutdown");
-                assert_eq!(message(&*p), "expected: Bomb 1 dropped");
-                // Consistent before the drop ran, and still.
-                assert!(q.is_shut_down());
-                assert_eq!(q.qsize(), 0);
-                assert_eq!(q.unfinished_tasks(), 0);
-                assert_eq!(
-                    drops.load(Ordering::SeqCst),
-                    3,
-                    "every drained item dropped"
-                );
-                let mut back = Vec::new();
-                for p in putters {
-                    back.push(promptly("a blocked putter", p).await.unwrap());
+                        .collect();
+                    let joiner = {
+                        let q = q.clone();
+                        greenthread::spawn(async move { q.join().await })
+                    };
+                    greenthread::sleep(Duration::from_millis(50)).await;
+                    let r = catch_unwind(AssertUnwindSafe(|| q.shutdown(true)));
+                    let p = r.expect_err("the Drop's panic reaches the caller of shutdown");
+                    assert_eq!(message(&*p), "expected: Bomb 1 dropped");
+                    // Consistent before the drop ran, and still.
+                    assert!(q.is_shut_down());
+                    assert_eq!(q.qsize(), 0);
+                    assert_eq!(q.unfinished_tasks(), 0);
+                    assert_eq!(
+                        drops.load(Ordering::SeqCst),
+                        3,
+                        "every drained item dropped"
+                    );
+                    let mut back = Vec::new();
+                    for p in putters {
+                        back.push(promptly("a blocked putter", p).await.unwrap());
+                    }
+                    back.sort();
+                    assert_eq!(back, [10, 11, 12]);
+                    promptly("join()", joiner).await.unwrap();
+                    promptly("join() after shutdown", q.join()).await;
+                    assert_eq!(q.get_nowait().err(), Some(GetError::ShutDown));
+                    assert_eq!(pdrops.load(Ordering::SeqCst), 3);
                 }
-                back.sort();
-                assert_eq!(back, [10, 11, 12]);
-                promptly("join()", joiner).await.unwrap();
-                promptly("join() after shutdown", q.join()).await;
-                assert_eq!(q.get_nowait().err(), Some(GetError::ShutDown));
-                assert_eq!(pdrops.load(Ordering::SeqCst), 3);
+                in_kind(stringify!($name), kind, body);
             }
-            every_kind(stringify!($name), body);
         }
     };
 }
@@ -311,35 +311,36 @@ impl Ord for Ranked {
     }
 }
 
-#[test]
-fn priority_shutdown_with_panicking_drop() {
-    async fn body() {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let q = PriorityQueue::new(2);
-        q.put_nowait(Ranked(1, Bomb::new(1, true, &drops)))
-            .ok()
-            .unwrap();
-        q.put_nowait(Ranked(2, Bomb::new(2, false, &drops)))
-            .ok()
-            .unwrap();
-        let putter = {
-            let (q, d) = (q.clone(), drops.clone());
-            greenthread::spawn(
-                async move { q.put(Ranked(3, Bomb::new(3, false, &d))).await.is_err() },
-            )
-        };
-        let joiner = {
-            let q = q.clone();
-            greenthread::spawn(async move { q.join().await })
-        };
-        greenthread::sleep(Duration::from_millis(50)).await;
-        assert!(catch_unwind(AssertUnwindSafe(|| q.shutdown(true))).is_err());
-        assert_eq!((q.qsize(), q.unfinished_tasks()), (0, 0));
-        assert!(promptly("the blocked putter", putter).await.unwrap());
-        promptly("join()", joiner).await.unwrap();
-        assert_eq!(drops.load(Ordering::SeqCst), 3);
+rt_test! {
+    fn priority_shutdown_with_panicking_drop(kind) {
+        async fn body() {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let q = PriorityQueue::new(2);
+            q.put_nowait(Ranked(1, Bomb::new(1, true, &drops)))
+                .ok()
+                .unwrap();
+            q.put_nowait(Ranked(2, Bomb::new(2, false, &drops)))
+                .ok()
+                .unwrap();
+            let putter = {
+                let (q, d) = (q.clone(), drops.clone());
+                greenthread::spawn(
+                    async move { q.put(Ranked(3, Bomb::new(3, false, &d))).await.is_err() },
+                )
+            };
+            let joiner = {
+                let q = q.clone();
+                greenthread::spawn(async move { q.join().await })
+            };
+            greenthread::sleep(Duration::from_millis(50)).await;
+            assert!(catch_unwind(AssertUnwindSafe(|| q.shutdown(true))).is_err());
+            assert_eq!((q.qsize(), q.unfinished_tasks()), (0, 0));
+            assert!(promptly("the blocked putter", putter).await.unwrap());
+            promptly("join()", joiner).await.unwrap();
+            assert_eq!(drops.load(Ordering::SeqCst), 3);
+        }
+        in_kind("priority_shutdown_with_panicking_drop", kind, body);
     }
-    every_kind("priority_shutdown_with_panicking_drop", body);
 }
 
 /// Several panicking drops at one shutdown: each item is dropped (none
@@ -446,35 +447,36 @@ fn finish(q: &PriorityQueue<Touchy>, n: usize) {
     assert!(q.task_done().is_err());
 }
 
-/// A put whose `Ord` panics: the item is in the queue *and* counted (the
-/// caller lost it, so the queue must hold it), and the panic reaches the
-/// caller.
-#[test]
-fn priority_put_ord_panic_keeps_and_counts_item() {
-    async fn body() {
-        let poison = Poison::safe();
-        let q = PriorityQueue::new(0);
-        for v in 1..=5 {
-            q.put(Touchy::new(v, &poison)).await.unwrap();
+rt_test! {
+    /// A put whose `Ord` panics: the item is in the queue *and* counted (the
+    /// caller lost it, so the queue must hold it), and the panic reaches the
+    /// caller.
+    fn priority_put_ord_panic_keeps_and_counts_item(kind) {
+        async fn body() {
+            let poison = Poison::safe();
+            let q = PriorityQueue::new(0);
+            for v in 1..=5 {
+                q.put(Touchy::new(v, &poison)).await.unwrap();
+            }
+            poison.arm(0, 0);
+            let r = catch_unwind(AssertUnwindSafe(|| q.put_nowait(Touchy::new(0, &poison))));
+            assert!(r.is_err(), "the Ord panic propagates to put_nowait");
+            assert_eq!(q.qsize(), 6);
+            assert_eq!(q.unfinished_tasks(), 6, "the item kept is counted");
+            // The async put, on a thread of its own.
+            let (q2, p2) = (q.clone(), poison.clone());
+            let r = on_thread(async move { q2.put(Touchy::new(0, &p2)).await.is_ok() }).await;
+            assert!(r.is_err(), "the put's thread panicked");
+            assert_eq!((q.qsize(), q.unfinished_tasks()), (7, 7));
+            poison.disarm();
+            let mut got = drain_values(&q);
+            got.sort();
+            assert_eq!(got, [0, 0, 1, 2, 3, 4, 5], "every item is still there");
+            finish(&q, 7);
+            promptly("join()", q.join()).await;
         }
-        poison.arm(0, 0);
-        let r = catch_unwind(AssertUnwindSafe(|| q.put_nowait(Touchy::new(0, &poison))));
-        assert!(r.is_err(), "the Ord panic propagates to put_nowait");
-        assert_eq!(q.qsize(), 6);
-        assert_eq!(q.unfinished_tasks(), 6, "the item kept is counted");
-        // The async put, on a thread of its own.
-        let (q2, p2) = (q.clone(), poison.clone());
-        let r = on_thread(async move { q2.put(Touchy::new(0, &p2)).await.is_ok() }).await;
-        assert!(r.is_err(), "the put's thread panicked");
-        assert_eq!((q.qsize(), q.unfinished_tasks()), (7, 7));
-        poison.disarm();
-        let mut got = drain_values(&q);
-        got.sort();
-        assert_eq!(got, [0, 0, 1, 2, 3, 4, 5], "every item is still there");
-        finish(&q, 7);
-        promptly("join()", q.join()).await;
+        in_kind("priority_put_ord_panic_keeps_and_counts_item", kind, body);
     }
-    every_kind("priority_put_ord_panic_keeps_and_counts_item", body);
 }
 
 /// A get whose `Ord` panics leaves the item in the queue (in order: the
@@ -534,29 +536,30 @@ fn priority_get_ord_panic_passes_notification_on() {
     assert_eq!(q.unfinished_tasks(), 3);
 }
 
-/// `shutdown(true)` on a PriorityQueue whose `Ord` always panics: the drain
-/// compares nothing, so it neither panics nor strands anyone.
-#[test]
-fn priority_shutdown_does_not_compare() {
-    async fn body() {
-        let poison = Poison::safe();
-        let q = PriorityQueue::new(4);
-        for v in 1..=4 {
-            q.put_nowait(Touchy::new(v, &poison)).unwrap();
+rt_test! {
+    /// `shutdown(true)` on a PriorityQueue whose `Ord` always panics: the drain
+    /// compares nothing, so it neither panics nor strands anyone.
+    fn priority_shutdown_does_not_compare(kind) {
+        async fn body() {
+            let poison = Poison::safe();
+            let q = PriorityQueue::new(4);
+            for v in 1..=4 {
+                q.put_nowait(Touchy::new(v, &poison)).unwrap();
+            }
+            let putter = {
+                let (q, p) = (q.clone(), poison.clone());
+                greenthread::spawn(async move { q.put(Touchy::new(9, &p)).await.is_err() })
+            };
+            greenthread::sleep(Duration::from_millis(50)).await;
+            // Any comparison with 1 or 4 panics from here on.
+            poison.arm(1, 4);
+            q.shutdown(true);
+            assert_eq!((q.qsize(), q.unfinished_tasks()), (0, 0));
+            assert!(promptly("the blocked putter", putter).await.unwrap());
+            assert_eq!(poison.panics(), 0);
         }
-        let putter = {
-            let (q, p) = (q.clone(), poison.clone());
-            greenthread::spawn(async move { q.put(Touchy::new(9, &p)).await.is_err() })
-        };
-        greenthread::sleep(Duration::from_millis(50)).await;
-        // Any comparison with 1 or 4 panics from here on.
-        poison.arm(1, 4);
-        q.shutdown(true);
-        assert_eq!((q.qsize(), q.unfinished_tasks()), (0, 0));
-        assert!(promptly("the blocked putter", putter).await.unwrap());
-        assert_eq!(poison.panics(), 0);
+        in_kind("priority_shutdown_does_not_compare", kind, body);
     }
-    every_kind("priority_shutdown_does_not_compare", body);
 }
 
 // ---------------------------------------------------------------------------
@@ -567,41 +570,42 @@ fn priority_shutdown_does_not_compare() {
 /// await between: 7 getters complete promptly; 3 more puts finish the rest.
 macro_rules! getter_burst {
     ($name:ident, $ty:ident) => {
-        #[test]
-        fn $name() {
-            async fn body() {
-                let q = $ty::<u32>::new(0);
-                let done = Arc::new(AtomicUsize::new(0));
-                let getters: Vec<_> = (0..10)
-                    .map(|_| {
-                        let (q, done) = (q.clone(), done.clone());
-                        greenthread::spawn(async move {
-                            let v = q.get().await.unwrap();
-                            done.fetch_add(1, Ordering::SeqCst);
-                            v
+        rt_test! {
+            fn $name(kind) {
+                async fn body() {
+                    let q = $ty::<u32>::new(0);
+                    let done = Arc::new(AtomicUsize::new(0));
+                    let getters: Vec<_> = (0..10)
+                        .map(|_| {
+                            let (q, done) = (q.clone(), done.clone());
+                            greenthread::spawn(async move {
+                                let v = q.get().await.unwrap();
+                                done.fetch_add(1, Ordering::SeqCst);
+                                v
+                            })
                         })
-                    })
-                    .collect();
-                greenthread::sleep(Duration::from_millis(100)).await;
-                for v in 0..7 {
-                    q.put_nowait(v).unwrap();
+                        .collect();
+                    greenthread::sleep(Duration::from_millis(100)).await;
+                    for v in 0..7 {
+                        q.put_nowait(v).unwrap();
+                    }
+                    let seven = wait_until(PROMPT, || done.load(Ordering::SeqCst) >= 7).await;
+                    assert!(seven, "{} of 7 getters woke", done.load(Ordering::SeqCst));
+                    greenthread::sleep(Duration::from_millis(20)).await;
+                    assert_eq!(done.load(Ordering::SeqCst), 7, "no item for the others");
+                    assert_eq!(q.qsize(), 0);
+                    for v in 7..10 {
+                        q.put_nowait(v).unwrap();
+                    }
+                    let mut got = Vec::new();
+                    for g in getters {
+                        got.push(promptly("a getter", g).await.unwrap());
+                    }
+                    got.sort();
+                    assert_eq!(got, (0..10).collect::<Vec<_>>());
                 }
-                let seven = wait_until(PROMPT, || done.load(Ordering::SeqCst) >= 7).await;
-                assert!(seven, "{} of 7 getters woke", done.load(Ordering::SeqCst));
-                greenthread::sleep(Duration::from_millis(20)).await;
-                assert_eq!(done.load(Ordering::SeqCst), 7, "no item for the others");
-                assert_eq!(q.qsize(), 0);
-                for v in 7..10 {
-                    q.put_nowait(v).unwrap();
-                }
-                let mut got = Vec::new();
-                for g in getters {
-                    got.push(promptly("a getter", g).await.unwrap());
-                }
-                got.sort();
-                assert_eq!(got, (0..10).collect::<Vec<_>>());
+                in_kind(stringify!($name), kind, body);
             }
-            every_kind(stringify!($name), body);
         }
     };
 }
@@ -642,100 +646,104 @@ async fn putters_done(q: &Queue<u32>, putters: Vec<greenthread::JoinHandle<bool>
     assert_eq!(rest, want);
 }
 
-/// 5 putters blocked on a full `Queue::new(5)`, then 5 `get_nowait` in a
-/// row: all 5 puts complete promptly.
-#[test]
-fn putter_burst() {
-    async fn body() {
-        let q = full_queue(5);
-        let putters = spawn_putters(&q, 5..10);
-        greenthread::sleep(Duration::from_millis(100)).await;
-        for v in 0..5 {
-            assert_eq!(q.get_nowait(), Ok(v));
+rt_test! {
+    /// 5 putters blocked on a full `Queue::new(5)`, then 5 `get_nowait` in a
+    /// row: all 5 puts complete promptly.
+    fn putter_burst(kind) {
+        async fn body() {
+            let q = full_queue(5);
+            let putters = spawn_putters(&q, 5..10);
+            greenthread::sleep(Duration::from_millis(100)).await;
+            for v in 0..5 {
+                assert_eq!(q.get_nowait(), Ok(v));
+            }
+            putters_done(&q, putters, &[5, 6, 7, 8, 9]).await;
         }
-        putters_done(&q, putters, &[5, 6, 7, 8, 9]).await;
+        in_kind("putter_burst", kind, body);
     }
-    every_kind("putter_burst", body);
 }
 
-/// `Queue::new(1)` full with 5 blocked putters, then 5 gets in a row from
-/// the main thread: all 5 puts complete.
-#[test]
-fn putter_burst_one_slot() {
-    async fn body() {
-        let q = full_queue(1);
-        let putters = spawn_putters(&q, 1..6);
-        greenthread::sleep(Duration::from_millis(100)).await;
-        let mut got = Vec::new();
-        for _ in 0..5 {
-            got.push(promptly("a get", q.get()).await.unwrap());
+rt_test! {
+    /// `Queue::new(1)` full with 5 blocked putters, then 5 gets in a row from
+    /// the main thread: all 5 puts complete.
+    fn putter_burst_one_slot(kind) {
+        async fn body() {
+            let q = full_queue(1);
+            let putters = spawn_putters(&q, 1..6);
+            greenthread::sleep(Duration::from_millis(100)).await;
+            let mut got = Vec::new();
+            for _ in 0..5 {
+                got.push(promptly("a get", q.get()).await.unwrap());
+            }
+            assert_eq!(got.iter().filter(|&&v| v < 6).count(), 5);
+            let mut want: Vec<u32> = (0..6).filter(|v| !got.contains(v)).collect();
+            want.sort();
+            putters_done(&q, putters, &want).await;
         }
-        assert_eq!(got.iter().filter(|&&v| v < 6).count(), 5);
-        let mut want: Vec<u32> = (0..6).filter(|v| !got.contains(v)).collect();
-        want.sort();
-        putters_done(&q, putters, &want).await;
+        in_kind("putter_burst_one_slot", kind, body);
     }
-    every_kind("putter_burst_one_slot", body);
 }
 
-/// A notified getter that is dropped before it runs passes the
-/// notification on: with the oldest waiter a future polled by hand (so it
-/// cannot run), a burst of 3 puts and then its drop let the 3 getter
-/// threads all complete.
-#[test]
-fn notified_getter_cancelled_before_it_runs() {
-    async fn body() {
-        let q = Queue::<u32>::new(0);
-        let (woken, waker) = counting_waker();
-        let mut first = Box::pin(q.get());
-        assert!(first
-            .as_mut()
-            .poll(&mut Context::from_waker(&waker))
-            .is_pending());
-        let getters: Vec<_> = (0..3)
-            .map(|_| {
-                let q = q.clone();
-                greenthread::spawn(async move { q.get().await.unwrap() })
-            })
-            .collect();
-        greenthread::sleep(Duration::from_millis(100)).await;
-        for v in 0..3 {
-            q.put_nowait(v).unwrap();
+rt_test! {
+    /// A notified getter that is dropped before it runs passes the
+    /// notification on: with the oldest waiter a future polled by hand (so it
+    /// cannot run), a burst of 3 puts and then its drop let the 3 getter
+    /// threads all complete.
+    fn notified_getter_cancelled_before_it_runs(kind) {
+        async fn body() {
+            let q = Queue::<u32>::new(0);
+            let (woken, waker) = counting_waker();
+            let mut first = Box::pin(q.get());
+            assert!(first
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending());
+            let getters: Vec<_> = (0..3)
+                .map(|_| {
+                    let q = q.clone();
+                    greenthread::spawn(async move { q.get().await.unwrap() })
+                })
+                .collect();
+            greenthread::sleep(Duration::from_millis(100)).await;
+            for v in 0..3 {
+                q.put_nowait(v).unwrap();
+            }
+            assert_eq!(woken.0.load(Ordering::SeqCst), 1, "the oldest is notified");
+            drop(first);
+            let mut got = Vec::new();
+            for g in getters {
+                got.push(promptly("a getter", g).await.unwrap());
+            }
+            got.sort();
+            assert_eq!(got, [0, 1, 2]);
         }
-        assert_eq!(woken.0.load(Ordering::SeqCst), 1, "the oldest is notified");
-        drop(first);
-        let mut got = Vec::new();
-        for g in getters {
-            got.push(promptly("a getter", g).await.unwrap());
-        }
-        got.sort();
-        assert_eq!(got, [0, 1, 2]);
+        in_kind("notified_getter_cancelled_before_it_runs", kind, body);
     }
-    every_kind("notified_getter_cancelled_before_it_runs", body);
 }
 
-/// The same with putters: a notified putter future dropped before it runs
-/// passes the free slot on to the blocked putter threads.
-#[test]
-fn notified_putter_cancelled_before_it_runs() {
-    async fn body() {
-        let q = full_queue(3);
-        let (woken, waker) = counting_waker();
-        let mut first = Box::pin(q.put(99));
-        assert!(first
-            .as_mut()
-            .poll(&mut Context::from_waker(&waker))
-            .is_pending());
-        let putters = spawn_putters(&q, 3..6);
-        greenthread::sleep(Duration::from_millis(100)).await;
-        for v in 0..3 {
-            assert_eq!(q.get_nowait(), Ok(v));
+rt_test! {
+    /// The same with putters: a notified putter future dropped before it runs
+    /// passes the free slot on to the blocked putter threads.
+    fn notified_putter_cancelled_before_it_runs(kind) {
+        async fn body() {
+            let q = full_queue(3);
+            let (woken, waker) = counting_waker();
+            let mut first = Box::pin(q.put(99));
+            assert!(first
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending());
+            let putters = spawn_putters(&q, 3..6);
+            greenthread::sleep(Duration::from_millis(100)).await;
+            for v in 0..3 {
+                assert_eq!(q.get_nowait(), Ok(v));
+            }
+            assert_eq!(woken.0.load(Ordering::SeqCst), 1, "the oldest is notified");
+            drop(first);
+            putters_done(&q, putters, &[3, 4, 5]).await;
         }
-        assert_eq!(woken.0.load(Ordering::SeqCst), 1, "the oldest is notified");
-        drop(first);
-        putters_done(&q, putters, &[3, 4, 5]).await;
+        in_kind("notified_putter_cancelled_before_it_runs", kind, body);
     }
-    every_kind("notified_putter_cancelled_before_it_runs", body);
 }
 
 /// A getter notified after its deadline passed, but before it looked, still
@@ -770,57 +778,58 @@ fn timed_out_notified_getter() {
     );
 }
 
-/// Churn: producers and consumers with timeouts and cancellations while
-/// bursts are made; at the end every item is accounted for and nobody is
-/// left waiting beside an item.
-#[test]
-fn burst_churn_loses_nothing() {
-    async fn body() {
-        let q = Queue::<u32>::new(4);
-        let taken = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let consumers: Vec<_> = (0..6)
-            .map(|i| {
-                let (q, taken, stop) = (q.clone(), taken.clone(), stop.clone());
-                greenthread::spawn(async move {
-                    while !stop.load(Ordering::SeqCst) {
-                        let got = if i % 2 == 0 {
-                            greenthread::timeout(Duration::from_micros(300), q.get())
-                                .await
-                                .ok()
-                                .and_then(Result::ok)
-                        } else {
-                            q.get_timeout(Duration::from_micros(300)).await.ok()
-                        };
-                        if got.is_some() {
-                            taken.fetch_add(1, Ordering::SeqCst);
+rt_test! {
+    /// Churn: producers and consumers with timeouts and cancellations while
+    /// bursts are made; at the end every item is accounted for and nobody is
+    /// left waiting beside an item.
+    fn burst_churn_loses_nothing(kind) {
+        async fn body() {
+            let q = Queue::<u32>::new(4);
+            let taken = Arc::new(AtomicUsize::new(0));
+            let stop = Arc::new(AtomicBool::new(false));
+            let consumers: Vec<_> = (0..6)
+                .map(|i| {
+                    let (q, taken, stop) = (q.clone(), taken.clone(), stop.clone());
+                    greenthread::spawn(async move {
+                        while !stop.load(Ordering::SeqCst) {
+                            let got = if i % 2 == 0 {
+                                greenthread::timeout(Duration::from_micros(300), q.get())
+                                    .await
+                                    .ok()
+                                    .and_then(Result::ok)
+                            } else {
+                                q.get_timeout(Duration::from_micros(300)).await.ok()
+                            };
+                            if got.is_some() {
+                                taken.fetch_add(1, Ordering::SeqCst);
+                            }
                         }
-                    }
+                    })
                 })
-            })
-            .collect();
-        let mut put = 0;
-        for round in 0..200u32 {
-            for v in 0..4 {
-                if q.put_nowait(round * 4 + v).is_ok() {
-                    put += 1;
+                .collect();
+            let mut put = 0;
+            for round in 0..200u32 {
+                for v in 0..4 {
+                    if q.put_nowait(round * 4 + v).is_ok() {
+                        put += 1;
+                    }
                 }
+                greenthread::yield_now().await;
             }
-            greenthread::yield_now().await;
+            let all = wait_until(PROMPT, || taken.load(Ordering::SeqCst) + q.qsize() == put).await;
+            assert!(
+                all,
+                "items lost: put {put}, taken {}",
+                taken.load(Ordering::SeqCst)
+            );
+            stop.store(true, Ordering::SeqCst);
+            for c in consumers {
+                promptly("a consumer", c).await.unwrap();
+            }
+            assert_eq!(taken.load(Ordering::SeqCst) + q.qsize(), put);
         }
-        let all = wait_until(PROMPT, || taken.load(Ordering::SeqCst) + q.qsize() == put).await;
-        assert!(
-            all,
-            "items lost: put {put}, taken {}",
-            taken.load(Ordering::SeqCst)
-        );
-        stop.store(true, Ordering::SeqCst);
-        for c in consumers {
-            promptly("a consumer", c).await.unwrap();
-        }
-        assert_eq!(taken.load(Ordering::SeqCst) + q.qsize(), put);
+        in_kind("burst_churn_loses_nothing", kind, body);
     }
-    every_kind("burst_churn_loses_nothing", body);
 }
 
 /// A waker (a foreign executor's) that panics when woken.

@@ -61,12 +61,11 @@ impl Drop for Recorder {
     }
 }
 
-/// test_custom_excepthook: the hook gets the thread and the message; the
-/// thread ends, join() is Ok (the panic never reaches join).
-#[test]
-fn custom_hook_gets_thread_and_message() {
-    let rec = Recorder::install();
-    for kind in support::KINDS {
+rt_test! {
+    /// test_custom_excepthook: the hook gets the thread and the message; the
+    /// thread ends, join() is Ok (the panic never reaches join).
+    fn custom_hook_gets_thread_and_message(kind) {
+        let rec = Recorder::install();
         support::run_with(kind, || async {
             let t = Thread::builder().name("excepthook thread").build(|| async {
                 sleep(Duration::from_millis(1)).await;
@@ -76,13 +75,13 @@ fn custom_hook_gets_thread_and_message() {
             t.join().await.unwrap();
             assert!(!t.is_alive());
         });
-    }
-    let calls = rec.calls();
-    assert_eq!(calls.len(), 4, "{calls:?}");
-    for (thread, message) in calls {
-        let thread = thread.expect("the hook sees the thread");
-        assert_eq!(thread.name(), "excepthook thread");
-        assert_eq!(message, "run failed");
+        let calls = rec.calls();
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        for (thread, message) in calls {
+            let thread = thread.expect("the hook sees the thread");
+            assert_eq!(thread.name(), "excepthook thread");
+            assert_eq!(message, "run failed");
+        }
     }
 }
 
@@ -103,12 +102,11 @@ fn formatted_message() {
     assert_eq!(calls[0].1, "value was 42");
 }
 
-/// Panic isolation: one thread panicking leaves the runtime and every other
-/// thread running; the runtime stays usable afterwards.
-#[test]
-fn panic_isolation() {
-    let rec = Recorder::install();
-    for kind in support::KINDS {
+rt_test! {
+    /// Panic isolation: one thread panicking leaves the runtime and every other
+    /// thread running; the runtime stays usable afterwards.
+    fn panic_isolation(kind) {
+        let rec = Recorder::install();
         support::run_with(kind, || async {
             let done = Arc::new(AtomicUsize::new(0));
             let mut threads = Vec::new();
@@ -132,17 +130,16 @@ fn panic_isolation() {
             // Still usable.
             assert_eq!(spawn(async { 1 + 1 }).await.unwrap(), 2);
         });
+        let calls = rec.calls();
+        assert_eq!(calls.len(), 1);
+        assert!(calls.iter().all(|(_, m)| m == "thread 3 fails"));
     }
-    let calls = rec.calls();
-    assert_eq!(calls.len(), 4);
-    assert!(calls.iter().all(|(_, m)| m == "thread 3 fails"));
 }
 
-/// §10.17 / test_system_exit: exit() calls no excepthook.
-#[test]
-fn exit_is_quiet() {
-    let rec = Recorder::install();
-    for kind in support::KINDS {
+rt_test! {
+    /// §10.17 / test_system_exit: exit() calls no excepthook.
+    fn exit_is_quiet(kind) {
+        let rec = Recorder::install();
         support::run_with(kind, || async {
             let t = Thread::new(|| async {
                 sleep(Duration::from_millis(1)).await;
@@ -154,8 +151,8 @@ fn exit_is_quiet() {
             t.start().unwrap();
             t.join().await.unwrap();
         });
+        assert!(rec.calls().is_empty(), "{:?}", rec.calls());
     }
-    assert!(rec.calls().is_empty(), "{:?}", rec.calls());
 }
 
 /// §10.20: a spawn panic goes to its JoinHandle, not the excepthook.
@@ -169,11 +166,10 @@ fn spawn_panic_not_reported() {
     assert!(rec.calls().is_empty(), "{:?}", rec.calls());
 }
 
-/// §8: a lock held through a guard is released when the thread panics.
-#[test]
-fn panic_releases_guards() {
-    let rec = Recorder::install();
-    for kind in support::KINDS {
+rt_test! {
+    /// §8: a lock held through a guard is released when the thread panics.
+    fn panic_releases_guards(kind) {
+        let rec = Recorder::install();
         support::run_with(kind, || async {
             let lock = Lock::new();
             let l = lock.clone();
@@ -187,8 +183,8 @@ fn panic_releases_guards() {
             assert!(lock.try_acquire(), "the guard was dropped by the panic");
             lock.release().unwrap();
         });
+        assert_eq!(rec.calls().len(), 1);
     }
-    assert_eq!(rec.calls().len(), 4);
 }
 
 /// test_custom_excepthook_fail: a panicking hook never escapes; the

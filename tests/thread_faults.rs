@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use greenthread::{sleep, spawn, yield_now, Local, Thread, TraceEvent};
-use support::{in_child, poll_pending, serial, wait_until, KINDS};
+use support::{in_child, poll_pending, wait_until};
 
 /// A panic payload whose `Drop` panics.
 struct Bomb;
@@ -183,11 +183,10 @@ where
 // Scenarios that aborted the process: run in a child process.
 // ---------------------------------------------------------------------
 
-/// A `Thread` target panics with a payload whose `Drop` panics.
-#[test]
-#[ignore = "run in a child process by payload_drop_panics_thread"]
-fn child_payload_thread() {
-    for kind in KINDS {
+rt_test! {
+    /// A `Thread` target panics with a payload whose `Drop` panics.
+    #[ignore = "run in a child process by payload_drop_panics_thread"]
+    fn child_payload_thread(kind) {
         bounded(kind, "payload of a Thread target", || async {
             let threads: Vec<Thread> = (0..5)
                 .map(|_| {
@@ -213,12 +212,11 @@ fn payload_drop_panics_thread() {
     in_child("child_payload_thread", 20);
 }
 
-/// A `spawn` future panics with such a payload: the handle is dropped (the
-/// runtime drops the payload) or awaited (a `JoinError` with the message).
-#[test]
-#[ignore = "run in a child process by payload_drop_panics_spawn"]
-fn child_payload_spawn() {
-    for kind in KINDS {
+rt_test! {
+    /// A `spawn` future panics with such a payload: the handle is dropped (the
+    /// runtime drops the payload) or awaited (a `JoinError` with the message).
+    #[ignore = "run in a child process by payload_drop_panics_spawn"]
+    fn child_payload_spawn(kind) {
         bounded(kind, "payload of a spawn", || async {
             let mut detached = Vec::new();
             for _ in 0..5 {
@@ -248,15 +246,14 @@ fn payload_drop_panics_spawn() {
     in_child("child_payload_spawn", 20);
 }
 
-/// The excepthook, the trace hook and the profile hook panic with such a
-/// payload (hooks are process-wide: a child process has them to itself).
-#[test]
-#[ignore = "run in a child process by payload_drop_panics_hooks"]
-fn child_payload_hooks() {
-    greenthread::set_excepthook(Arc::new(|_| panic_any(Bomb)));
-    greenthread::settrace(Arc::new(|_: &Thread, _: TraceEvent| panic_any(Bomb)));
-    greenthread::setprofile(Arc::new(|_: &Thread, _: TraceEvent| panic_any(Bomb)));
-    for kind in KINDS {
+rt_test! {
+    /// The excepthook, the trace hook and the profile hook panic with such a
+    /// payload (hooks are process-wide: a child process has them to itself).
+    #[ignore = "run in a child process by payload_drop_panics_hooks"]
+    fn child_payload_hooks(kind) {
+        greenthread::set_excepthook(Arc::new(|_| panic_any(Bomb)));
+        greenthread::settrace(Arc::new(|_: &Thread, _: TraceEvent| panic_any(Bomb)));
+        greenthread::setprofile(Arc::new(|_: &Thread, _: TraceEvent| panic_any(Bomb)));
         bounded(kind, "hooks panicking with a bad payload", || async {
             let ran = Arc::new(AtomicUsize::new(0));
             let r = ran.clone();
@@ -277,13 +274,12 @@ fn payload_drop_panics_hooks() {
     in_child("child_payload_hooks", 5);
 }
 
-/// The `Drop` of a target panics with such a payload: after the target
-/// returned, after it panicked, after `exit()`, and when the runtime drops
-/// a daemon thread at shutdown.
-#[test]
-#[ignore = "run in a child process by payload_drop_panics_target_drop"]
-fn child_payload_target_drop() {
-    for kind in KINDS {
+rt_test! {
+    /// The `Drop` of a target panics with such a payload: after the target
+    /// returned, after it panicked, after `exit()`, and when the runtime drops
+    /// a daemon thread at shutdown.
+    #[ignore = "run in a child process by payload_drop_panics_target_drop"]
+    fn child_payload_target_drop(kind) {
         let drops = Arc::new(AtomicUsize::new(0));
         let d = drops.clone();
         bounded(kind, "target Drop with a bad payload", move || async move {
@@ -309,18 +305,17 @@ fn payload_drop_panics_target_drop() {
     in_child("child_payload_target_drop", 8);
 }
 
-/// `Local` values whose `Drop` panics — two plainly, one with such a
-/// payload — next to values that drop quietly: every value is dropped, the
-/// joiners return.
-#[test]
-#[ignore = "run in a child process by local_drops_panic"]
-fn child_local_drops_panic() {
-    static A: Local<Option<PanicsOnDrop>> = Local::new(|| None);
-    static B: Local<Option<PanicsOnDrop>> = Local::new(|| None);
-    static C: Local<Option<PanicsOnDrop>> = Local::new(|| None);
-    static Q1: Local<Option<Counted>> = Local::new(|| None);
-    static Q2: Local<Option<Counted>> = Local::new(|| None);
-    for kind in KINDS {
+rt_test! {
+    /// `Local` values whose `Drop` panics — two plainly, one with such a
+    /// payload — next to values that drop quietly: every value is dropped, the
+    /// joiners return.
+    #[ignore = "run in a child process by local_drops_panic"]
+    fn child_local_drops_panic(kind) {
+        static A: Local<Option<PanicsOnDrop>> = Local::new(|| None);
+        static B: Local<Option<PanicsOnDrop>> = Local::new(|| None);
+        static C: Local<Option<PanicsOnDrop>> = Local::new(|| None);
+        static Q1: Local<Option<Counted>> = Local::new(|| None);
+        static Q2: Local<Option<Counted>> = Local::new(|| None);
         bounded(kind, "Local values whose Drop panics", || async {
             let drops = Arc::new(AtomicUsize::new(0));
             let quiet = Arc::new(AtomicUsize::new(0));
@@ -410,12 +405,11 @@ rt_test! {
     }
 }
 
-/// The Drop of a daemon thread's target panics when the runtime drops it at
-/// shutdown (`block_on` returning, and a `Runtime` dropped): shutdown
-/// finishes, and a new runtime of the same kind works.
-#[test]
-fn target_drop_panics_at_shutdown() {
-    for kind in KINDS {
+rt_test! {
+    /// The Drop of a daemon thread's target panics when the runtime drops it at
+    /// shutdown (`block_on` returning, and a `Runtime` dropped): shutdown
+    /// finishes, and a new runtime of the same kind works.
+    fn target_drop_panics_at_shutdown(kind) {
         for drop_runtime in [false, true] {
             let drops = Arc::new(AtomicUsize::new(0));
             let d = drops.clone();
@@ -474,22 +468,20 @@ rt_test! {
     }
 }
 
-/// The excepthook panics (plain payload): reported, the thread ends, the
-/// runtime goes on.
-#[test]
-fn excepthook_panics() {
-    let _s = serial();
-    let previous = greenthread::excepthook();
-    let calls = Arc::new(AtomicUsize::new(0));
-    let c = calls.clone();
-    // Other tests' targets panic meanwhile: only this one's thread counts.
-    greenthread::set_excepthook(Arc::new(move |args| {
-        if args.thread.as_ref().map(Thread::name).as_deref() == Some("excepthook-victim") {
-            c.fetch_add(1, Ordering::SeqCst);
-        }
-        panic!("the excepthook fails");
-    }));
-    for kind in KINDS {
+rt_test! {
+    /// The excepthook panics (plain payload): reported, the thread ends, the
+    /// runtime goes on.
+    serial fn excepthook_panics(kind) {
+        let previous = greenthread::excepthook();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        // Other tests' targets panic meanwhile: only this one's thread counts.
+        greenthread::set_excepthook(Arc::new(move |args| {
+            if args.thread.as_ref().map(Thread::name).as_deref() == Some("excepthook-victim") {
+                c.fetch_add(1, Ordering::SeqCst);
+            }
+            panic!("the excepthook fails");
+        }));
         let calls = calls.clone();
         bounded(kind, "panicking excepthook", move || async move {
             let before = calls.load(Ordering::SeqCst);
@@ -500,26 +492,24 @@ fn excepthook_panics() {
             assert_eq!(calls.load(Ordering::SeqCst), before + 1);
             assert_healthy().await;
         });
+        greenthread::set_excepthook(previous);
     }
-    greenthread::set_excepthook(previous);
 }
 
-/// The trace and profile hooks panic (plain payload) on every event: the
-/// target runs to its end, joins return, the runtime goes on.
-#[test]
-fn trace_and_profile_hooks_panic() {
-    let _s = serial();
-    let events = Arc::new(AtomicUsize::new(0));
-    let (e1, e2) = (events.clone(), events.clone());
-    greenthread::settrace(Arc::new(move |_: &Thread, _: TraceEvent| {
-        e1.fetch_add(1, Ordering::SeqCst);
-        panic!("trace hook fails");
-    }));
-    greenthread::setprofile(Arc::new(move |_: &Thread, _: TraceEvent| {
-        e2.fetch_add(1, Ordering::SeqCst);
-        panic!("profile hook fails");
-    }));
-    for kind in KINDS {
+rt_test! {
+    /// The trace and profile hooks panic (plain payload) on every event: the
+    /// target runs to its end, joins return, the runtime goes on.
+    serial fn trace_and_profile_hooks_panic(kind) {
+        let events = Arc::new(AtomicUsize::new(0));
+        let (e1, e2) = (events.clone(), events.clone());
+        greenthread::settrace(Arc::new(move |_: &Thread, _: TraceEvent| {
+            e1.fetch_add(1, Ordering::SeqCst);
+            panic!("trace hook fails");
+        }));
+        greenthread::setprofile(Arc::new(move |_: &Thread, _: TraceEvent| {
+            e2.fetch_add(1, Ordering::SeqCst);
+            panic!("profile hook fails");
+        }));
         let events = events.clone();
         bounded(kind, "panicking trace hooks", move || async move {
             let before = events.load(Ordering::SeqCst);
@@ -541,24 +531,23 @@ fn trace_and_profile_hooks_panic() {
             );
             assert_healthy().await;
         });
+        let quiet = Arc::new(|_: &Thread, _: TraceEvent| {});
+        greenthread::settrace(quiet.clone());
+        greenthread::setprofile(quiet);
     }
-    let quiet = Arc::new(|_: &Thread, _: TraceEvent| {});
-    greenthread::settrace(quiet.clone());
-    greenthread::setprofile(quiet);
 }
 
 // ---------------------------------------------------------------------
 // Panicking wakers of the threads' awaiters.
 // ---------------------------------------------------------------------
 
-/// A `spawn` handle polled by hand with a waker that panics: async-task
-/// wakes a task's awaiter under an abort guard, so the end of the task
-/// aborted the process. It must be ignored instead, and the handle still
-/// give the output.
-#[test]
-#[ignore = "run in a child process by join_handle_waker_panics"]
-fn child_join_handle_waker_panics() {
-    for kind in KINDS {
+rt_test! {
+    /// A `spawn` handle polled by hand with a waker that panics: async-task
+    /// wakes a task's awaiter under an abort guard, so the end of the task
+    /// aborted the process. It must be ignored instead, and the handle still
+    /// give the output.
+    #[ignore = "run in a child process by join_handle_waker_panics"]
+    fn child_join_handle_waker_panics(kind) {
         bounded(kind, "a JoinHandle's panicking waker", || async {
             let go = Arc::new(greenthread::Event::new());
             let (bad_count, bad) = support::panicking_waker();
@@ -590,13 +579,12 @@ fn join_handle_waker_panics() {
     in_child("child_join_handle_waker_panics", 3);
 }
 
-/// A `Thread::join()` future polled by hand with a waker that panics,
-/// ahead of another joiner: the thread still ends, the other joiner is
-/// woken and later joins work.
-#[test]
-#[ignore = "run in a child process by join_waker_panics"]
-fn child_join_waker_panics() {
-    for kind in KINDS {
+rt_test! {
+    /// A `Thread::join()` future polled by hand with a waker that panics,
+    /// ahead of another joiner: the thread still ends, the other joiner is
+    /// woken and later joins work.
+    #[ignore = "run in a child process by join_waker_panics"]
+    fn child_join_waker_panics(kind) {
         bounded(kind, "a join()'s panicking waker", || async {
             let go = Arc::new(greenthread::Event::new());
             let g = go.clone();

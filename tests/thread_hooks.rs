@@ -57,15 +57,13 @@ fn assert_well_formed(events: &[TraceEvent], min_switches: usize) {
     assert!(middle.len() / 2 >= min_switches, "{events:?}");
 }
 
-/// §10.13: a thread started after settrace reports Start, Suspend/Resume
-/// around each switch point, Exit; gettrace() is the hook.
-#[test]
-fn settrace_events() {
-    let _s = serial();
-    let (log, hook) = recorder();
-    settrace(hook.clone());
-    assert!(Arc::ptr_eq(&gettrace().unwrap(), &hook));
-    for kind in support::KINDS {
+rt_test! {
+    /// §10.13: a thread started after settrace reports Start, Suspend/Resume
+    /// around each switch point, Exit; gettrace() is the hook.
+    serial fn settrace_events(kind) {
+        let (log, hook) = recorder();
+        settrace(hook.clone());
+        assert!(Arc::ptr_eq(&gettrace().unwrap(), &hook));
         let log = log.clone();
         support::run_with(kind, || async move {
             let t = Thread::new(|| async {
@@ -88,12 +86,10 @@ fn settrace_events() {
     }
 }
 
-/// Threads started before settrace are not traced; settrace_all_threads
-/// installs the hook in running threads too.
-#[test]
-fn settrace_only_later_threads_then_all_threads() {
-    let _s = serial();
-    for kind in support::KINDS {
+rt_test! {
+    /// Threads started before settrace are not traced; settrace_all_threads
+    /// installs the hook in running threads too.
+    serial fn settrace_only_later_threads_then_all_threads(kind) {
         support::run_with(kind, || async {
             let (log, hook) = recorder();
             let stop = Event::new();
@@ -180,22 +176,20 @@ fn setprofile_events() {
     });
 }
 
-/// A hook that panics does not break the thread or the runtime; a hook
-/// that calls current_thread()/enumerate() does not deadlock (scenario 110).
-#[test]
-fn hooks_that_misbehave() {
-    let _s = serial();
-    let seen = Arc::new(Mutex::new(HashSet::new()));
-    let s = seen.clone();
-    settrace(Arc::new(move |t: &Thread, e: TraceEvent| {
-        let _ = greenthread::current_thread();
-        let _ = greenthread::enumerate();
-        s.lock().unwrap().insert(t.ident());
-        if e == TraceEvent::Resume {
-            panic!("hook fails");
-        }
-    }));
-    for kind in support::KINDS {
+rt_test! {
+    /// A hook that panics does not break the thread or the runtime; a hook
+    /// that calls current_thread()/enumerate() does not deadlock (scenario 110).
+    serial fn hooks_that_misbehave(kind) {
+        let seen = Arc::new(Mutex::new(HashSet::new()));
+        let s = seen.clone();
+        settrace(Arc::new(move |t: &Thread, e: TraceEvent| {
+            let _ = greenthread::current_thread();
+            let _ = greenthread::enumerate();
+            s.lock().unwrap().insert(t.ident());
+            if e == TraceEvent::Resume {
+                panic!("hook fails");
+            }
+        }));
         let seen = seen.clone();
         support::run_with(kind, || async move {
             // The target must run to its end despite the hook's panics (a
@@ -212,9 +206,9 @@ fn hooks_that_misbehave() {
             assert!(finished.load(Ordering::SeqCst), "the target ran to its end");
             assert!(seen.lock().unwrap().contains(&t.ident()));
         });
+        // Leave a quiet hook behind.
+        settrace(Arc::new(|_: &Thread, _: TraceEvent| {}));
     }
-    // Leave a quiet hook behind.
-    settrace(Arc::new(|_: &Thread, _: TraceEvent| {}));
 }
 
 /// Issue 9, §10.13: a traced thread cancelled at shutdown before its first

@@ -485,13 +485,12 @@ impl Drop for StartOnDrop {
     }
 }
 
-/// Issue 9: `start_new_thread` raises (panics, as Python raises
-/// RuntimeError) when the thread cannot start, instead of returning 0, and
-/// `try_start_new_thread` returns the error: here from a daemon's
-/// destructor while its runtime shuts down.
-#[test]
-fn start_new_thread_fails_at_shutdown() {
-    for kind in support::KINDS {
+rt_test! {
+    /// Issue 9: `start_new_thread` raises (panics, as Python raises
+    /// RuntimeError) when the thread cannot start, instead of returning 0, and
+    /// `try_start_new_thread` returns the error: here from a daemon's
+    /// destructor while its runtime shuts down.
+    fn start_new_thread_fails_at_shutdown(kind) {
         let outcome = Arc::new(std::sync::Mutex::new(None));
         let o = outcome.clone();
         support::run_with(kind, || async move {

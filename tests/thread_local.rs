@@ -126,12 +126,11 @@ rt_test! {
     }
 }
 
-/// §10.20: the main thread's Local values are dropped when block_on
-/// returns.
-#[test]
-fn main_values_dropped_at_return() {
-    static M: Local<Option<Tracked>> = Local::new(|| None);
-    for kind in ["green_1", "os", "gil"] {
+rt_test! {
+    /// §10.20: the main thread's Local values are dropped when block_on
+    /// returns.
+    fn main_values_dropped_at_return(kind) {
+        static M: Local<Option<Tracked>> = Local::new(|| None);
         let drops = Arc::new(AtomicUsize::new(0));
         let d = drops.clone();
         support::run_with(kind, || async move {

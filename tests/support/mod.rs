@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use greenthread::{Builder, Mode, Runtime};
 
+pub(crate) mod net;
+
 /// The runtime configurations every `rt_test!` body runs under.
 pub(crate) fn builder_for(kind: &str) -> Builder {
     match kind {
@@ -23,11 +25,9 @@ pub(crate) fn builder_for(kind: &str) -> Builder {
     }
 }
 
-/// The kinds `rt_test!` runs a body under.
-pub(crate) const KINDS: [&str; 4] = ["green_1", "green_n", "os", "gil"];
-
-/// `KINDS` and OS-thread mode with the GIL.
-pub(crate) const ALL_KINDS: [&str; 5] = ["green_1", "green_n", "os", "gil", "os_gil"];
+/// The kinds `rt_test!` runs a body under: Green with one and with several
+/// workers, OS-thread mode, and each with the GIL.
+pub(crate) const KINDS: [&str; 5] = ["green_1", "green_n", "os", "gil", "os_gil"];
 
 /// Serializes the tests of one file that change process-wide state (hooks,
 /// the excepthook, the switch interval, the name counter). Each test file
@@ -47,42 +47,87 @@ where
     rt.block_on(body())
 }
 
-/// Instantiates an async test body once per runtime mode:
-/// `green_1`, `green_n`, `os` and `gil`.
+/// Instantiates a test once per runtime kind ([`KINDS`]): a module named
+/// after the test holds one `#[test]` per kind (`green_1`, `green_n`, `os`,
+/// `gil`, `os_gil`), so each mode passes or fails on its own.
+///
+/// Four forms:
 ///
 /// ```ignore
 /// rt_test! {
+///     /// An async body, run as the main thread of a fresh runtime.
 ///     async fn lock_smoke() {
 ///         let lock = greenthread::Lock::new();
 ///         lock.acquire().await;
 ///     }
 /// }
+/// rt_test! {
+///     /// A plain body given the kind's name, for tests that build their
+///     /// own runtime (or several) with `builder_for(kind)`.
+///     fn two_runtimes(kind) {
+///         support::run_with(kind, || async {});
+///     }
+/// }
 /// ```
+///
+/// and `serial async fn` / `serial fn`, which hold [`serial`] for the
+/// test's whole run (tests that change process-wide state). Attributes and
+/// doc comments go on every generated `#[test]` (`#[ignore]` included).
 #[macro_export]
 macro_rules! rt_test {
     ($(#[$meta:meta])* async fn $name:ident() $body:block) => {
+        $crate::rt_test!(@each $name [$(#[$meta])*] [] async fn body() $body
+            |kind| $crate::support::run_with(kind, body));
+    };
+    ($(#[$meta:meta])* serial async fn $name:ident() $body:block) => {
+        $crate::rt_test!(@each $name [$(#[$meta])*] [let _serial = $crate::support::serial();]
+            async fn body() $body |kind| $crate::support::run_with(kind, body));
+    };
+    ($(#[$meta:meta])* fn $name:ident($kind:ident) $body:block) => {
+        $crate::rt_test!(@each $name [$(#[$meta])*] [] fn body($kind: &'static str) $body
+            |kind| body(kind));
+    };
+    ($(#[$meta:meta])* serial fn $name:ident($kind:ident) $body:block) => {
+        $crate::rt_test!(@each $name [$(#[$meta])*] [let _serial = $crate::support::serial();]
+            fn body($kind: &'static str) $body |kind| body(kind));
+    };
+    (@each $name:ident [$(#[$meta:meta])*] [$($guard:tt)*] $body_fn:item
+        |$k:ident| $run:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
-            $(#[$meta])*
-            async fn body() $body
+            $body_fn
 
+            fn run($k: &'static str) {
+                $($guard)*
+                $run
+            }
+
+            $(#[$meta])*
             #[test]
             fn green_1() {
-                $crate::support::run_with("green_1", body)
+                run("green_1")
             }
+            $(#[$meta])*
             #[test]
             fn green_n() {
-                $crate::support::run_with("green_n", body)
+                run("green_n")
             }
+            $(#[$meta])*
             #[test]
             fn os() {
-                $crate::support::run_with("os", body)
+                run("os")
             }
+            $(#[$meta])*
             #[test]
             fn gil() {
-                $crate::support::run_with("gil", body)
+                run("gil")
+            }
+            $(#[$meta])*
+            #[test]
+            fn os_gil() {
+                run("os_gil")
             }
         }
     };
@@ -160,55 +205,78 @@ pub(crate) fn panicking_waker() -> (std::sync::Arc<Panicking>, std::task::Waker)
 
 /// Runs the `#[ignore]`d test `name` in a child process `runs` times; each
 /// run must exit successfully (an abort is a failure, not a dead suite),
-/// within 120 s.
+/// within 120 s. When `name` is an [`rt_test!`] module, each of its modes
+/// runs in a child process of its own, so one mode's abort does not hide
+/// another's result.
 pub(crate) fn in_child(name: &str, runs: usize) {
     let exe = std::env::current_exe().expect("the test binary");
-    for run in 0..runs {
-        let out = std::env::temp_dir().join(format!(
-            "greenthread-faults-{}-{name}-{run}.log",
-            std::process::id()
-        ));
-        let file = std::fs::File::create(&out).expect("a log file");
-        let mut child = std::process::Command::new(&exe)
-            .args([
-                "--exact",
-                name,
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .stdin(std::process::Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .expect("the child test process starts");
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{name} (run {run}): child still running after 120 s");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let log = std::fs::read_to_string(&out).unwrap_or_default();
-        let _ = std::fs::remove_file(&out);
-        let tail: String = {
-            let lines: Vec<&str> = log.lines().collect();
-            lines[lines.len().saturating_sub(40)..].join("\n")
-        };
-        assert!(
-            status.success(),
-            "{name} (run {run}): the child process failed ({status}); its output ends:\n{tail}"
-        );
-        assert!(
-            log.contains("1 passed"),
-            "{name} (run {run}): the child did not run the test; its output ends:\n{tail}"
-        );
+    let listing = std::process::Command::new(&exe)
+        .args(["--list", "--ignored", name])
+        .output()
+        .expect("the test binary lists its tests");
+    let prefix = format!("{name}::");
+    let tests: Vec<String> = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .filter(|t| *t == name || t.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect();
+    assert!(!tests.is_empty(), "no ignored test named {name}");
+    for test in &tests {
+        for run in 0..runs {
+            run_child(&exe, test, run);
+        }
     }
+}
+
+/// One run of [`in_child`]: the ignored test `test`, exactly, in a child
+/// process.
+fn run_child(exe: &std::path::Path, test: &str, run: usize) {
+    let out = std::env::temp_dir().join(format!(
+        "greenthread-faults-{}-{}-{run}.log",
+        std::process::id(),
+        test.replace("::", "-")
+    ));
+    let file = std::fs::File::create(&out).expect("a log file");
+    let mut child = std::process::Command::new(exe)
+        .args([
+            "--exact",
+            test,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .spawn()
+        .expect("the child test process starts");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{test} (run {run}): child still running after 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let log = std::fs::read_to_string(&out).unwrap_or_default();
+    let _ = std::fs::remove_file(&out);
+    let tail: String = {
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    };
+    assert!(
+        status.success(),
+        "{test} (run {run}): the child process failed ({status}); its output ends:\n{tail}"
+    );
+    assert!(
+        log.contains("1 passed"),
+        "{test} (run {run}): the child did not run the test; its output ends:\n{tail}"
+    );
 }
 
 /// Polls `fut` once by hand with `waker`; it must be pending.
