@@ -1,6 +1,7 @@
 //! The driver, the bottom layer: the process-wide driver thread with one
 //! `mio::Poll` for I/O readiness and the timer store. `io` holds one
-//! source's readiness and its waiters, `registration` a source's token.
+//! source's readiness and its waiters, `registration` a source's token,
+//! `timers` the ordered timer map.
 //!
 //! # Design notes
 //!
@@ -50,7 +51,6 @@
 //!    `epoll_wait` until the next timer or event. Whoever turns it holds the
 //!    [`Poller`]; workers only try its lock.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 use std::task::Waker;
@@ -58,8 +58,10 @@ use std::time::{Duration, Instant};
 
 pub(crate) mod io;
 pub(crate) mod registration;
+mod timers;
 
 use io::{Readiness, ScheduledIo};
+use timers::Timers;
 
 /// Token of the driver's own `mio::Waker`.
 const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
@@ -164,17 +166,6 @@ impl std::fmt::Debug for Driver {
     }
 }
 
-/// The timer store.
-struct Timers {
-    /// Pending timers by deadline, then arming order.
-    map: BTreeMap<(Instant, u64), Waker>,
-    /// Next timer id (breaks ties between equal deadlines).
-    next_id: u64,
-    /// The deadline the driver is currently sleeping towards (`None`: no
-    /// timer, it sleeps until I/O or a wake).
-    sleeping_until: Option<Instant>,
-}
-
 /// Slab of registered I/O sources.
 #[derive(Default)]
 pub(crate) struct IoSlab {
@@ -244,11 +235,7 @@ impl Driver {
             fired_upto: AtomicU64::new(0),
             epoch: Instant::now(),
             waker,
-            timers: Mutex::new(Timers {
-                map: BTreeMap::new(),
-                next_id: 1, // 0 is `TimerState::IDLE`
-                sleeping_until: None,
-            }),
+            timers: Mutex::new(Timers::new()),
             io: Mutex::new(IoSlab::default()),
         })
     }
@@ -366,19 +353,10 @@ impl Driver {
     fn fire_expired(&self, expired: &mut Vec<Waker>) -> Option<Duration> {
         let mut timers = self.timers.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        let mut last = None;
-        while let Some(entry) = timers.map.first_entry() {
-            if entry.key().0 > now {
-                break;
-            }
-            last = Some(entry.key().0);
-            expired.push(entry.remove());
-        }
+        let (last, next) = timers.take_expired(now, expired);
         if let Some(last) = last {
             self.fired_upto.store(self.nanos(last), Ordering::Release);
         }
-        let next = timers.map.keys().next().map(|k| k.0);
-        timers.sleeping_until = next;
         self.next_due
             .store(next.map_or(u64::MAX, |d| self.nanos(d)), Ordering::Release);
         next.map(|d| d.saturating_duration_since(now))
@@ -410,22 +388,15 @@ impl Driver {
 
     /// Arms a timer; returns its id.
     pub(crate) fn arm(&self, deadline: Instant, waker: Waker) -> u64 {
-        let wake_driver;
-        let id;
-        {
+        let (id, wake_driver) = {
             let mut timers = self.timers.lock().unwrap_or_else(|e| e.into_inner());
-            id = timers.next_id;
-            timers.next_id += 1;
-            timers.map.insert((deadline, id), waker);
+            let armed = timers.insert(deadline, waker);
             let d = self.nanos(deadline);
             if d < self.next_due.load(Ordering::Relaxed) {
                 self.next_due.store(d, Ordering::Release);
             }
-            wake_driver = timers.sleeping_until.is_none_or(|s| deadline < s);
-            if wake_driver {
-                timers.sleeping_until = Some(deadline);
-            }
-        }
+            armed
+        };
         if wake_driver {
             self.wake();
         }
@@ -436,22 +407,14 @@ impl Driver {
     /// fired (it is no longer in the store).
     pub(crate) fn update(&self, deadline: Instant, id: u64, waker: &Waker) -> bool {
         let mut timers = self.timers.lock().unwrap_or_else(|e| e.into_inner());
-        match timers.map.get_mut(&(deadline, id)) {
-            Some(w) => {
-                if !w.will_wake(waker) {
-                    w.clone_from(waker);
-                }
-                true
-            }
-            None => false,
-        }
+        timers.update(deadline, id, waker)
     }
 
     /// Cancels a timer (no-op if it already fired).
     pub(crate) fn cancel(&self, deadline: Instant, id: u64) {
         let removed = {
             let mut timers = self.timers.lock().unwrap_or_else(|e| e.into_inner());
-            timers.map.remove(&(deadline, id))
+            timers.remove(deadline, id)
         };
         drop(removed); // a waker's drop may run arbitrary code: not under the lock
     }
