@@ -23,9 +23,12 @@
 //! and `spawn` are not `#[track_caller]`, `ThreadTask` has no extra field
 //! and its poll is the same code: nothing of `tracing` is compiled in.
 //!
-//! [`trace_report`] is the runtime's reports (the excepthook's, and the
+//! [`trace_report`] is the runtime's reports (the excepthook's, the
+//! `Local` teardown leak warning, the TCP server's `handle_error`, and the
 //! debug helper's deadlock reports and stall warnings) as `tracing` events
-//! with target `greenthread`; a no-op without the feature.
+//! with target `greenthread`, beside their hooks and printouts; a no-op
+//! without the feature. greenthread-sync reaches it as
+//! `glue::trace_report`.
 
 use super::Thread;
 
@@ -69,7 +72,9 @@ pub enum ReportLevel {
 
 /// Emits one of the runtime's reports as a `tracing` event with target
 /// `greenthread` (SPEC §12), beside whatever hook or printout reports it:
-/// fields `kind` (`"excepthook"`, `"deadlock"`, `"stall"`, ...),
+/// fields `kind` (`"excepthook"`; `"local_leak"` for `Local` values
+/// leaked at teardown, `"handle_error"` for `ThreadingTcpServer`'s
+/// `handle_error`; the debug helper's `"deadlock"` and `"stall"`),
 /// `thread.name` and `thread.ident` (when a thread is concerned), and the
 /// report's text as the message. Nothing without the `tracing` feature.
 ///
