@@ -11,13 +11,17 @@
 //!
 //! ```text
 //! cargo install tokio-console --version 0.1.14 --locked
-//! cargo run --release --example console --features tracing
+//! RUSTFLAGS="--cfg console_without_tokio_unstable" \
+//!     cargo run --release --example console --features tracing
 //! tokio-console            # in another terminal
 //! ```
 //!
-//! `console_subscriber::init()` serves the console on 127.0.0.1:6669 from
-//! a thread of its own (with a small tokio runtime inside it); greenthread
-//! itself does not use tokio.
+//! The `--cfg` is console-subscriber's switch for runtimes other than
+//! tokio: without it (or tokio's `--cfg tokio_unstable`) its `init()`
+//! panics, "task tracing requires Tokio to be built with
+//! RUSTFLAGS=\"--cfg tokio_unstable\"". `console_subscriber::init()` then
+//! serves the console on 127.0.0.1:6669 from a thread of its own (with a
+//! small tokio runtime inside it); greenthread itself does not use tokio.
 
 use std::time::{Duration, Instant};
 
@@ -61,7 +65,13 @@ async fn consumer(lock: Lock, queue: Queue<u64>, until: Instant) {
 }
 
 fn main() {
-    console_subscriber::init();
+    if std::panic::catch_unwind(console_subscriber::init).is_err() {
+        eprintln!(
+            "build the example with RUSTFLAGS=\"--cfg console_without_tokio_unstable\" \
+             (see the top of examples/console.rs)"
+        );
+        std::process::exit(2);
+    }
     let seconds = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
