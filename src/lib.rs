@@ -64,6 +64,17 @@
 //! - **Network I/O:** [`net`] (sockets whose waits are switch points, and
 //!   `ThreadingTcpServer`).
 //! - **Low level:** [`thread`] (Python's `_thread`), [`coop`].
+//!
+//! # Cargo features
+//!
+//! - **`tracing`** (off by default): every thread is a task in
+//!   [tokio-console](https://github.com/tokio-rs/console) — a `tracing`
+//!   span named `runtime.spawn` per thread (its name, its ident as the task
+//!   id, where `start()`/`spawn` was called), entered for each poll, and
+//!   waker events with target `runtime::waker`, the instrumentation
+//!   console-subscriber consumes. The excepthook's report is also an
+//!   `ERROR` event with target `greenthread`. See `examples/console.rs`.
+//!   Without the feature nothing of `tracing` is compiled in.
 
 pub use greenthread_runtime::{
     active_count, block_on, checkpoint, coop, current_thread, enumerate, excepthook, exit,

@@ -1,10 +1,13 @@
 //! What greenthread-sync needs from the runtime and no user should: its
-//! deadlines, its timed waits on an `event_listener`, and its panic-safe
-//! wakers. Hidden from the docs; not part of the public API.
+//! deadlines, its timed waits on an `event_listener`, its panic-safe
+//! wakers, and the runtime's reports as `tracing` events (`trace_report`,
+//! a no-op without the `tracing` feature). Hidden from the docs; not part
+//! of the public API.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+pub use crate::thread::instrument::{trace_report, ReportLevel};
 use crate::time::{self, Sleep};
 pub use crate::waker::{wake_caught, CatchWaker};
 

@@ -30,6 +30,7 @@ use crate::thread::{Kind, Target, ThreadBuilder, ThreadError};
 /// shutdown") once its runtime's `run`/`block_on` has returned, or of
 /// [`ThreadError::StartFailed`] ("can't start new thread") if the OS
 /// refused a thread. [`try_start_new_thread`] returns these as errors.
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn start_new_thread(target: impl Target) -> u64 {
     match try_start_new_thread(target) {
         Ok(ident) => ident,
@@ -46,6 +47,7 @@ pub fn start_new_thread(target: impl Target) -> u64 {
 ///   returned; the target never runs.
 /// - [`ThreadError::StartFailed`] if the OS refused a thread (OS-thread
 ///   mode).
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn try_start_new_thread(target: impl Target) -> Result<u64, ThreadError> {
     let t = ThreadBuilder::default()
         .daemon(true)

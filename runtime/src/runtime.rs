@@ -37,6 +37,7 @@ use crate::scheduler::{green, os};
 use crate::thread::blocking::blocking;
 use crate::thread::context;
 use crate::thread::handle::RtInner;
+use crate::thread::instrument::SpawnLocation;
 use crate::thread::task::{Ended, ThreadExit, ThreadTask};
 use crate::thread::{self, Kind};
 
@@ -266,6 +267,7 @@ impl Runtime {
     /// let h = rt.spawn(async { 6 * 7 });
     /// assert_eq!(greenthread::block_on(h).unwrap(), 42);
     /// ```
+    #[cfg_attr(feature = "tracing", track_caller)]
     pub fn spawn<F>(&self, future: F) -> thread::JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -274,7 +276,7 @@ impl Runtime {
         let thread = thread::ThreadBuilder::default()
             .daemon(false)
             .build_inner(Kind::Thread, None);
-        thread::spawn_on(&self.inner, thread, future)
+        thread::spawn_on(&self.inner, thread, future, SpawnLocation::capture())
     }
 
     /// Runs `main` as the main thread, then shuts down as Python does at
@@ -298,7 +300,13 @@ impl Runtime {
     /// through another runtime's `block_on` called there): its shutdown
     /// would wait for the calling thread forever (SPEC §10.22). Use
     /// `.await` there, or [`spawn`](crate::spawn) for a new thread.
+    #[cfg_attr(feature = "tracing", track_caller)]
     pub fn block_on<F: Future>(&self, main: F) -> F::Output {
+        self.block_on_at(main, SpawnLocation::capture())
+    }
+
+    /// [`block_on`](Runtime::block_on), called at `loc`.
+    fn block_on_at<F: Future>(&self, main: F, loc: SpawnLocation) -> F::Output {
         let rt = &self.inner;
         let _entered = Entered::enter(rt);
         blocking(|| {
@@ -310,7 +318,8 @@ impl Runtime {
                 rt.main.clone(),
                 rt.clone(),
                 main,
-                false
+                false,
+                loc
             )));
             rt.shutdown_after_main();
             match out {
@@ -398,12 +407,14 @@ impl Drop for Entered {
 ///     t.join().await.unwrap();
 /// });
 /// ```
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn run<F: Future>(main: F) -> F::Output {
     let rt = match Runtime::new() {
         Ok(rt) => rt,
         Err(e) => panic!("greenthread: cannot build the runtime: {e}"),
     };
-    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(main)));
+    let loc = SpawnLocation::capture();
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on_at(main, loc)));
     drop(rt);
     match out {
         Ok(v) => v,

@@ -40,6 +40,7 @@ use std::time::Duration;
 use event_listener::{Event, EventListener};
 
 use super::{TcpListener, TcpStream};
+use crate::thread::instrument::{trace_report, ReportLevel};
 use crate::thread::{Thread, ThreadBuilder, ThreadError};
 
 /// First pause after running out of a resource while accepting (Go's
@@ -249,9 +250,11 @@ impl ThreadingTcpServer {
                     // Python's `handle_error`: report, drop the connection,
                     // back off (the OS refused a thread).
                     Err(e) => {
-                        eprintln!(
+                        let text = format!(
                             "Exception occurred during processing of request from {peer}: {e}"
                         );
+                        eprintln!("{text}");
+                        trace_report(ReportLevel::Error, "handle_error", None, &text);
                     }
                 },
                 Err(e) if is_per_connection(&e) => continue,

@@ -110,7 +110,8 @@ impl RtInner {
         rt
     }
 
-    /// Registers `thread` as started and schedules `fut` as its body.
+    /// Registers `thread` as started and schedules `fut` as its body;
+    /// `loc` is where it was started (its `tracing` span's location).
     ///
     /// # Errors
     ///
@@ -124,6 +125,7 @@ impl RtInner {
         thread: &Thread,
         fut: F,
         report: bool,
+        loc: super::instrument::SpawnLocation,
     ) -> Result<ThreadTaskHandle<F::Output>, (ThreadError, Option<F>)>
     where
         F: Future + Send + 'static,
@@ -145,7 +147,7 @@ impl RtInner {
             return Err((ThreadError::ShuttingDown, Some(fut)));
         }
         super::hooks_install(thread);
-        let task = ThreadTask::new(thread.clone(), self.clone(), fut, report);
+        let task = ThreadTask::new(thread.clone(), self.clone(), fut, report, loc);
         let stack_size = || super::stack_size(None).unwrap_or(0);
         self.scheduler
             .spawn(task, || thread.name(), stack_size)

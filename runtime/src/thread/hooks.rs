@@ -105,6 +105,8 @@ fn default_excepthook(args: &ExceptHookArgs) {
 /// are the hook and its arguments, which may hold the last reference to
 /// user values).
 pub(crate) fn report_panic(thread: &Thread, message: String) {
+    #[cfg(feature = "tracing")]
+    trace_panic(thread, &message);
     let hook = excepthook();
     let args = ExceptHookArgs {
         thread: Some(thread.clone()),
@@ -118,6 +120,22 @@ pub(crate) fn report_panic(thread: &Thread, message: String) {
         drop_caught(p);
     }
     drop_caught((hook, args));
+}
+
+/// The excepthook's report as a `tracing` event too (target `greenthread`,
+/// level `ERROR`, kind `excepthook`), beside the hook, whichever it is: the
+/// default hook's text, `Exception in thread NAME:`, the location and the
+/// message.
+#[cfg(feature = "tracing")]
+fn trace_panic(thread: &Thread, message: &str) {
+    use super::instrument::{trace_report, ReportLevel};
+    let location = LAST_LOCATION.with(|l| l.borrow().clone());
+    let mut text = format!("Exception in thread {}:\n", thread.name());
+    if let Some(loc) = location {
+        text.push_str(&format!("panicked at {loc}:\n"));
+    }
+    text.push_str(message);
+    trace_report(ReportLevel::Error, "excepthook", Some(thread), &text);
 }
 
 /// Installs (once per process) a panic hook that stays quiet for panics of

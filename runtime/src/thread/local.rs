@@ -5,6 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::instrument::{trace_report, ReportLevel};
 use super::{current_thread_unseen, Thread, LOCALS_CLOSED};
 use crate::catch::drop_caught;
 
@@ -185,11 +186,13 @@ pub(crate) fn teardown(thread: &Thread) {
     }
     inner.flags.fetch_or(LOCALS_CLOSED, Ordering::AcqRel);
     let rest = inner.parts().take_locals();
-    eprintln!(
+    let text = format!(
         "greenthread: {} Local value(s) of thread {} were still being created by \
          destructors after {TEARDOWN_ROUNDS} rounds of teardown: leaked, not dropped",
         rest.len(),
         thread.name()
     );
+    eprintln!("{text}");
+    trace_report(ReportLevel::Warn, "local_leak", Some(thread), &text);
     std::mem::forget(rest);
 }

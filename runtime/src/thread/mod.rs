@@ -33,6 +33,7 @@ mod error;
 pub(crate) mod handle;
 mod hooks;
 mod ident;
+pub(crate) mod instrument;
 mod local;
 pub(crate) mod registry;
 mod spawn;
@@ -274,13 +275,14 @@ impl ThreadBuilder {
 
     /// Starts `future` as a thread with this name and daemon flag, returning
     /// a handle to its result (see [`spawn`]).
+    #[cfg_attr(feature = "tracing", track_caller)]
     pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let thread = self.build_inner(Kind::Thread, None);
-        spawn::spawn_thread(thread, future)
+        spawn::spawn_thread(thread, future, instrument::SpawnLocation::capture())
     }
 
     pub(crate) fn build_inner(self, kind: Kind, target: Option<Body>) -> Thread {
@@ -381,31 +383,39 @@ impl Thread {
     /// After an error the thread is as it was: not alive, without an
     /// ident, `join()` fails with [`ThreadError::NotStarted`], no trace
     /// event is reported, and `start()` may be called again (as in Python).
+    #[cfg_attr(feature = "tracing", track_caller)]
     pub fn start(&self) -> Result<(), ThreadError> {
+        let loc = instrument::SpawnLocation::capture();
         context::with_runtime_or_global(|current| match &self.inner.home {
             // Started from its home runtime (the usual case): borrowed, no
             // reference count touched.
             Some(home) if !std::ptr::eq(home.as_ptr(), Arc::as_ptr(current)) => {
                 let home = home.upgrade().ok_or(ThreadError::ShuttingDown)?;
-                self.start_on(&home)
+                self.start_on(&home, loc)
             }
-            _ => self.start_on(current),
+            _ => self.start_on(current, loc),
         })
     }
 
-    fn start_on(&self, rt: &Arc<handle::RtInner>) -> Result<(), ThreadError> {
+    fn start_on(
+        &self,
+        rt: &Arc<handle::RtInner>,
+        loc: instrument::SpawnLocation,
+    ) -> Result<(), ThreadError> {
         if rt.is_shutting_down() {
             return Err(ThreadError::ShuttingDown);
         }
-        self.take_target()?.launch(rt, self).map_err(|(e, body)| {
-            // Refused: the thread is as before `start()`, target included,
-            // so it may be started again (CPython sets `_started` only once
-            // `_start_new_thread` succeeded).
-            if let Some(body) = body {
-                self.inner.parts().slot = TargetOrWaker::Target(body);
-            }
-            e
-        })
+        self.take_target()?
+            .launch(rt, self, loc)
+            .map_err(|(e, body)| {
+                // Refused: the thread is as before `start()`, target included,
+                // so it may be started again (CPython sets `_started` only once
+                // `_start_new_thread` succeeded).
+                if let Some(body) = body {
+                    self.inner.parts().slot = TargetOrWaker::Target(body);
+                }
+                e
+            })
     }
 
     /// Takes the target for `start()`.

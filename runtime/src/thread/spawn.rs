@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 
 use super::context;
 use super::error::JoinError;
+use super::instrument::SpawnLocation;
 use super::task::Ended;
 use super::{Kind, Thread, ThreadBuilder};
 use crate::catch::drop_caught;
@@ -30,28 +31,34 @@ use crate::waker::CatchWaker;
 ///     assert_eq!(h.await.unwrap(), 42);
 /// });
 /// ```
+#[cfg_attr(feature = "tracing", track_caller)]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let thread = ThreadBuilder::default().build_inner(Kind::Thread, None);
-    spawn_thread(thread, future)
+    spawn_thread(thread, future, SpawnLocation::capture())
 }
 
-pub(crate) fn spawn_thread<F>(thread: Thread, future: F) -> JoinHandle<F::Output>
+pub(crate) fn spawn_thread<F>(
+    thread: Thread,
+    future: F,
+    loc: SpawnLocation,
+) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    context::with_runtime_or_global(|rt| spawn_on(rt, thread, future))
+    context::with_runtime_or_global(|rt| spawn_on(rt, thread, future, loc))
 }
 
-/// Starts `future` as `thread` on `rt`.
+/// Starts `future` as `thread` on `rt`; `loc`: where it was spawned.
 pub(crate) fn spawn_on<F>(
     rt: &std::sync::Arc<super::handle::RtInner>,
     thread: Thread,
     future: F,
+    loc: SpawnLocation,
 ) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
@@ -60,7 +67,7 @@ where
     // The output travels in a `Caught`: if the handle was dropped, async-task
     // drops it under an abort guard, where a panicking `Drop` must not reach.
     // A refused start hands the future back: dropped safely here.
-    let task = match rt.launch(&thread, Catching(future), false) {
+    let task = match rt.launch(&thread, Catching(future), false, loc) {
         Ok(task) => Some(task.fallible()),
         Err((_, future)) => {
             drop_caught(future);

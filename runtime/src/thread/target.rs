@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::handle::RtInner;
+use super::instrument::SpawnLocation;
 use super::{Kind, Thread, ThreadError};
 
 /// What a thread runs: Python's `target=` (a closure; its captures are the
@@ -60,6 +61,7 @@ pub(crate) trait Launch: Send {
         self: Box<Self>,
         rt: &Arc<RtInner>,
         thread: &Thread,
+        loc: SpawnLocation,
     ) -> Result<(), (ThreadError, Option<Body>)>;
 }
 
@@ -73,12 +75,13 @@ impl<F: Future<Output = ()> + Send + 'static> Launch for BodyFuture<F> {
         self: Box<Self>,
         rt: &Arc<RtInner>,
         thread: &Thread,
+        loc: SpawnLocation,
     ) -> Result<(), (ThreadError, Option<Body>)> {
         // A `start_new_thread` thread's panic is not the excepthook's
         // (Python hands it to `sys.unraisablehook`; the panic hook prints
         // it), SPEC §10.20.
         let report = thread.inner.kind != Kind::Raw;
-        match rt.launch(thread, self.0, report) {
+        match rt.launch(thread, self.0, report, loc) {
             Ok(task) => {
                 task.detach();
                 Ok(())

@@ -34,6 +34,7 @@ use std::task::{Context, Poll};
 use super::context;
 use super::handle::RtInner;
 use super::hooks::{self, TraceEvent};
+use super::instrument::SpawnLocation;
 use super::{Kind, TargetOrWaker, Thread};
 use crate::catch::drop_caught;
 use crate::coop;
@@ -144,11 +145,31 @@ pub(crate) struct ThreadTask<F> {
     gil_queued: bool,
     /// Holding the GIL (kept across a cooperative-budget yield).
     gil_held: bool,
+    /// Its `runtime.spawn` span and traced waker (`instrument` module).
+    #[cfg(feature = "tracing")]
+    trace: super::instrument::TaskTrace,
 }
 
 impl<F: Future> ThreadTask<F> {
-    pub(crate) fn new(thread: Thread, rt: Arc<RtInner>, fut: F, report: bool) -> ThreadTask<F> {
+    /// `loc`: where the thread was started (for its `tracing` span; nothing
+    /// without the feature).
+    pub(crate) fn new(
+        thread: Thread,
+        rt: Arc<RtInner>,
+        fut: F,
+        report: bool,
+        loc: SpawnLocation,
+    ) -> ThreadTask<F> {
+        #[cfg(not(feature = "tracing"))]
+        let _ = loc;
         ThreadTask {
+            #[cfg(feature = "tracing")]
+            trace: super::instrument::TaskTrace::new(
+                &thread,
+                loc,
+                report,
+                std::mem::size_of::<ThreadTask<F>>(),
+            ),
             thread,
             rt,
             fut: Some(fut),
@@ -212,9 +233,42 @@ impl<F: Future> Future for ThreadTask<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: `fut` is structurally pinned: it is only ever accessed
-        // through `Pin::new_unchecked` below or dropped in place (set to
-        // `None`), never moved; the other fields are not pinned.
+        // through `Pin::new_unchecked` in `poll_thread` or dropped in place
+        // (set to `None`), never moved; the other fields are not pinned.
         let this = unsafe { self.get_unchecked_mut() };
+        #[cfg(feature = "tracing")]
+        let out = this.poll_traced(cx);
+        #[cfg(not(feature = "tracing"))]
+        let out = this.poll_thread(cx);
+        out
+    }
+}
+
+impl<F: Future> ThreadTask<F> {
+    /// [`poll_thread`](Self::poll_thread) inside the thread's span, the
+    /// target (and the GIL) polled with the traced waker. The trace is
+    /// taken out for the poll so the span stays entered while `self` is
+    /// mutated; the traced waker's `Arc` lives in it, so the view it lends
+    /// lives as long as the poll.
+    #[cfg(feature = "tracing")]
+    fn poll_traced(&mut self, cx: &mut Context<'_>) -> Poll<<Self as Future>::Output> {
+        let mut trace = std::mem::take(&mut self.trace);
+        let traced = trace.waker(cx.waker());
+        let out = {
+            let _entered = trace.span().enter();
+            match &traced {
+                Some(w) => self.poll_thread(&mut Context::from_waker(w)),
+                None => self.poll_thread(cx),
+            }
+        };
+        self.trace = trace;
+        out
+    }
+
+    /// One poll (module docs); `self`'s `fut` is pinned (see `poll`).
+    #[inline(always)]
+    fn poll_thread(&mut self, cx: &mut Context<'_>) -> Poll<<Self as Future>::Output> {
+        let this = self;
         if this.finished {
             return Poll::Ready(Err(Ended::Cancelled));
         }
@@ -225,7 +279,13 @@ impl<F: Future> Future for ThreadTask<F> {
             .native_id
             .store(crate::native::native_id(), Ordering::Relaxed);
         if this.first_poll {
-            inner.parts().slot = TargetOrWaker::Waker(cx.waker().clone());
+            // The task's own waker (not a traced one, which would count as
+            // a waker held by a waiter).
+            #[cfg(feature = "tracing")]
+            let waker = super::instrument::untraced(cx.waker());
+            #[cfg(not(feature = "tracing"))]
+            let waker = cx.waker();
+            inner.parts().slot = TargetOrWaker::Waker(waker.clone());
         }
         if inner.has_flag(super::CANCELLED) {
             this.drop_target();
@@ -252,7 +312,7 @@ impl<F: Future> Future for ThreadTask<F> {
             let Some(fut) = this.fut.as_mut() else {
                 return Poll::Ready(Err(Ended::Cancelled));
             };
-            // SAFETY: see above: `fut` is never moved while pinned.
+            // SAFETY: see `poll`: `fut` is never moved while pinned.
             let fut = unsafe { Pin::new_unchecked(fut) };
             // Only panics the excepthook will report are kept quiet: a panic
             // in the main future or a `spawn` future must still be printed.

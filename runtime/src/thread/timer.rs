@@ -70,6 +70,7 @@ impl Timer {
     /// # Errors
     ///
     /// As [`Thread::start`].
+    #[cfg_attr(feature = "tracing", track_caller)]
     pub fn start(&self) -> Result<(), ThreadError> {
         self.thread.start()
     }

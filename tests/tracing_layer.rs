@@ -1,0 +1,347 @@
+//! The `tracing` feature's contract with tokio-console's console-subscriber
+//! (SPEC §12), checked with a small recording `Layer` in every mode: one
+//! span named `runtime.spawn` per thread with the fields console-subscriber
+//! reads (`kind`, `task.name` = the thread's name, `task.id` = its ident as
+//! a `u64`, `loc.file`/`loc.line`/`loc.col` = where `start()` or `spawn`
+//! was called), entered once per poll and always left again, closed when
+//! the thread's task is gone; waker events (target `runtime::waker`, `op`
+//! and `task.id` = the span's id) whose clones are all dropped or consumed
+//! once the thread is gone; and the excepthook's report as an `ERROR` event
+//! with target `greenthread`.
+//!
+//! The recorder is the process-wide default subscriber (workers and OS
+//! threads emit from their own threads); the tests of this file run in
+//! parallel, so each looks only at the threads it named itself.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use greenthread::{sleep, Lock, Thread};
+use support::wait_until;
+use tracing::field::{Field, Visit};
+use tracing::span;
+use tracing::{Level, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::registry::LookupSpan;
+
+/// A field value as recorded.
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    U64(u64),
+    Str(String),
+    /// Recorded through `Debug` (`%` fields: `kind`, `task.name`).
+    Debug(String),
+}
+
+impl Value {
+    fn text(&self) -> &str {
+        match self {
+            Value::Str(s) | Value::Debug(s) => s,
+            Value::U64(_) => "",
+        }
+    }
+}
+
+#[derive(Default)]
+struct Fields(HashMap<String, Value>);
+
+impl Visit for Fields {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), Value::U64(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0
+            .insert(field.name().into(), Value::Debug(value.to_string()));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().into(), Value::Str(value.into()));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0
+            .insert(field.name().into(), Value::Debug(format!("{value:?}")));
+    }
+}
+
+/// One `runtime.spawn` span.
+#[derive(Debug, Default, Clone)]
+struct SpanRec {
+    target: String,
+    fields: HashMap<String, Value>,
+    enters: usize,
+    exits: usize,
+    /// Entered now (more than 1: entered twice at once, a bug).
+    inside: isize,
+    max_inside: isize,
+    closed: bool,
+    /// Waker events by `op`.
+    wakers: HashMap<String, usize>,
+}
+
+/// One event with target `greenthread`.
+#[derive(Debug, Clone)]
+struct Report {
+    level: Level,
+    fields: HashMap<String, Value>,
+}
+
+#[derive(Default)]
+struct Records {
+    spans: HashMap<u64, SpanRec>,
+    reports: Vec<Report>,
+    /// Waker events for ids that are no recorded span (must stay empty).
+    stray_wakers: usize,
+}
+
+struct Recorder(Arc<Mutex<Records>>);
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
+    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, _: Context<'_, S>) {
+        let meta = attrs.metadata();
+        if meta.name() != "runtime.spawn" {
+            return;
+        }
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        let rec = SpanRec {
+            target: meta.target().into(),
+            fields: fields.0,
+            ..SpanRec::default()
+        };
+        self.0.lock().unwrap().spans.insert(id.into_u64(), rec);
+    }
+
+    fn on_enter(&self, id: &span::Id, _: Context<'_, S>) {
+        if let Some(s) = self.0.lock().unwrap().spans.get_mut(&id.into_u64()) {
+            s.enters += 1;
+            s.inside += 1;
+            s.max_inside = s.max_inside.max(s.inside);
+        }
+    }
+
+    fn on_exit(&self, id: &span::Id, _: Context<'_, S>) {
+        if let Some(s) = self.0.lock().unwrap().spans.get_mut(&id.into_u64()) {
+            s.exits += 1;
+            s.inside -= 1;
+        }
+    }
+
+    fn on_close(&self, id: span::Id, _: Context<'_, S>) {
+        if let Some(s) = self.0.lock().unwrap().spans.get_mut(&id.into_u64()) {
+            s.closed = true;
+        }
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        let meta = event.metadata();
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let mut records = self.0.lock().unwrap();
+        match meta.target() {
+            "runtime::waker" => {
+                let (Some(Value::U64(id)), Some(op)) =
+                    (fields.0.get("task.id"), fields.0.get("op"))
+                else {
+                    records.stray_wakers += 1;
+                    return;
+                };
+                let op = op.text().to_string();
+                match records.spans.get_mut(id) {
+                    Some(s) => *s.wakers.entry(op).or_default() += 1,
+                    None => records.stray_wakers += 1,
+                }
+            }
+            "greenthread" => records.reports.push(Report {
+                level: *meta.level(),
+                fields: fields.0,
+            }),
+            _ => {}
+        }
+    }
+}
+
+/// The records, the recorder installed (once) as the global default.
+fn records() -> &'static Arc<Mutex<Records>> {
+    static RECORDS: OnceLock<Arc<Mutex<Records>>> = OnceLock::new();
+    RECORDS.get_or_init(|| {
+        let records = Arc::new(Mutex::new(Records::default()));
+        tracing_subscriber::registry()
+            .with(Recorder(records.clone()))
+            .try_init()
+            .expect("the recorder is the first global subscriber");
+        records
+    })
+}
+
+/// A name no other test of this file uses.
+fn unique(what: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!("{what}-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The span recorded for the thread named `name` (exactly one).
+fn span_of(name: &str) -> (u64, SpanRec) {
+    let records = records().lock().unwrap();
+    let found: Vec<_> = records
+        .spans
+        .iter()
+        .filter(|(_, s)| s.fields.get("task.name").map(Value::text) == Some(name))
+        .map(|(id, s)| (*id, s.clone()))
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one runtime.spawn span for {name}: {found:?}"
+    );
+    found.into_iter().next().unwrap()
+}
+
+/// Waits (bounded) until the span of `name` is closed: the thread's task
+/// drops its future just after waking the joiners.
+async fn closed(name: &str) -> SpanRec {
+    let ok = wait_until(Duration::from_secs(30), || span_of(name).1.closed).await;
+    assert!(ok, "the span of {name} was never closed");
+    span_of(name).1
+}
+
+/// The checks every thread's span passes once closed.
+fn check_span(s: &SpanRec, thread: &Thread, kind: &str, line: u32) {
+    let name = thread.name();
+    assert_eq!(s.target, "greenthread::thread", "{name}");
+    assert_eq!(s.fields.get("kind").map(Value::text), Some(kind), "{name}");
+    assert_eq!(
+        s.fields.get("task.id"),
+        Some(&Value::U64(thread.ident().expect("started"))),
+        "{name}: task.id is the ident, a u64"
+    );
+    let file = s.fields.get("loc.file").map(Value::text).unwrap_or("");
+    assert!(
+        file.ends_with("tracing_layer.rs"),
+        "{name}: loc.file {file}"
+    );
+    assert_eq!(
+        s.fields.get("loc.line"),
+        Some(&Value::U64(line.into())),
+        "{name}"
+    );
+    assert!(
+        matches!(s.fields.get("loc.col"), Some(Value::U64(c)) if *c > 0),
+        "{name}: loc.col"
+    );
+    assert!(s.enters >= 1, "{name}: polled at least once");
+    assert_eq!(s.enters, s.exits, "{name}: every enter has its exit");
+    assert_eq!(s.max_inside, 1, "{name}: never entered twice at once");
+    assert_eq!(s.inside, 0, "{name}");
+    let op = |o: &str| s.wakers.get(o).copied().unwrap_or(0);
+    assert_eq!(
+        op("waker.clone"),
+        op("waker.drop") + op("waker.wake"),
+        "{name}: every cloned waker dropped or consumed once the thread is gone: {:?}",
+        s.wakers
+    );
+}
+
+rt_test! {
+    async fn spans_polls_and_wakers() {
+        let records = records();
+        let (sleeper_name, holder_name, waiter_name) =
+            (unique("sleeper"), unique("holder"), unique("waiter"));
+        let lock = Lock::new();
+        let sleeper = Thread::builder().name(&sleeper_name).build(|| async {
+            for _ in 0..3 {
+                sleep(Duration::from_millis(5)).await;
+            }
+        });
+        let held = lock.clone();
+        let holder = Thread::builder().name(&holder_name).build(move || async move {
+            let _g = held.lock().await;
+            sleep(Duration::from_millis(50)).await;
+        });
+        let wanted = lock.clone();
+        let waiter = Thread::builder().name(&waiter_name).build(move || async move {
+            sleep(Duration::from_millis(10)).await;
+            let _g = wanted.lock().await;
+        });
+        let (r1, l1) = (sleeper.start(), line!());
+        let (r2, l2) = (holder.start(), line!());
+        let (r3, l3) = (waiter.start(), line!());
+        r1.unwrap();
+        r2.unwrap();
+        r3.unwrap();
+        let spawned_name = unique("spawned");
+        let body = async {
+            sleep(Duration::from_millis(5)).await;
+            7
+        };
+        let (h, l4) = (Thread::builder().name(&spawned_name).spawn(body), line!());
+        let spawned = h.thread().clone();
+        for t in [&sleeper, &holder, &waiter] {
+            t.join_timeout(Duration::from_secs(30)).await.unwrap();
+            assert!(!t.is_alive(), "{t} ended");
+        }
+        assert_eq!(
+            greenthread::timeout(Duration::from_secs(30), h).await.expect("ends").unwrap(),
+            7
+        );
+
+        let s = closed(&sleeper_name).await;
+        check_span(&s, &sleeper, "thread", l1);
+        assert!(s.enters >= 4, "{sleeper_name}: one poll per sleep and the last: {s:?}");
+        let wakes = s.wakers.get("waker.wake").copied().unwrap_or(0)
+            + s.wakers.get("waker.wake_by_ref").copied().unwrap_or(0);
+        assert!(wakes >= 3, "{sleeper_name}: woken by each sleep: {:?}", s.wakers);
+        check_span(&closed(&holder_name).await, &holder, "thread", l2);
+        let w = closed(&waiter_name).await;
+        check_span(&w, &waiter, "thread", l3);
+        assert!(w.wakers.get("waker.clone").copied().unwrap_or(0) >= 1, "{:?}", w.wakers);
+        check_span(&closed(&spawned_name).await, &spawned, "spawn", l4);
+
+        // The main thread is a `block_on` task, started in support/mod.rs.
+        let main = greenthread::main_thread();
+        let ident = Value::U64(main.ident().unwrap());
+        let recs = records.lock().unwrap();
+        let mains: Vec<_> = recs
+            .spans
+            .values()
+            .filter(|s| s.fields.get("task.id") == Some(&ident)
+                && s.fields.get("kind").map(Value::text) == Some("block_on"))
+            .collect();
+        assert_eq!(mains.len(), 1, "one span for the main thread");
+        assert_eq!(mains[0].fields.get("task.name").map(Value::text), Some("MainThread"));
+        assert!(mains[0].fields.get("loc.file").map(Value::text).unwrap_or("").ends_with("mod.rs"));
+        assert_eq!(mains[0].inside, 1, "the main thread's span is entered while it runs");
+        assert_eq!(recs.stray_wakers, 0, "every waker event names a thread's span");
+    }
+}
+
+rt_test! {
+    async fn excepthook_report_is_an_error_event() {
+        let records = records();
+        greenthread::set_excepthook(Arc::new(|_| {}));
+        let name = unique("panicker");
+        let t = Thread::builder().name(&name).build(|| async {
+            panic!("boom in a traced thread");
+        });
+        t.start().unwrap();
+        t.join_timeout(Duration::from_secs(30)).await.unwrap();
+        assert!(!t.is_alive());
+        let recs = records.lock().unwrap();
+        let mine: Vec<_> = recs
+            .reports
+            .iter()
+            .filter(|r| r.fields.get("thread.name").map(Value::text) == Some(name.as_str()))
+            .collect();
+        assert_eq!(mine.len(), 1, "one report for {name}: {:?}", recs.reports);
+        let r = mine[0];
+        assert_eq!(r.level, Level::ERROR);
+        assert_eq!(r.fields.get("kind").map(Value::text), Some("excepthook"));
+        assert_eq!(r.fields.get("thread.ident"), Some(&Value::U64(t.ident().unwrap())));
+        let message = r.fields.get("message").map(|v| format!("{v:?}")).unwrap_or_default();
+        assert!(message.contains(&format!("Exception in thread {name}:")), "{message}");
+        assert!(message.contains("boom in a traced thread"), "{message}");
+    }
+}
