@@ -64,6 +64,8 @@
 //! - **Network I/O:** [`net`] (sockets whose waits are switch points, and
 //!   `ThreadingTcpServer`).
 //! - **Low level:** [`thread`] (Python's `_thread`), [`coop`].
+//! - **Observability:** [`debug`] (the thread dump, deadlock reports,
+//!   stall warnings).
 
 pub use greenthread_runtime::{
     active_count, block_on, checkpoint, coop, current_thread, enumerate, excepthook, exit,
@@ -75,6 +77,8 @@ pub use greenthread_runtime::{
 };
 
 pub use greenthread_sync::*;
+
+pub use greenthread_runtime::debug;
 
 /// Python's low-level `_thread` module.
 pub mod thread {

@@ -37,6 +37,7 @@ use super::hooks::{self, TraceEvent};
 use super::{Kind, TargetOrWaker, Thread};
 use crate::catch::drop_caught;
 use crate::coop;
+use crate::record;
 
 /// The unwind payload of [`exit`](crate::exit).
 #[derive(Debug)]
@@ -233,11 +234,15 @@ impl<F: Future> Future for ThreadTask<F> {
             return Poll::Ready(Err(Ended::Cancelled));
         }
         let ident = inner.ident.load(Ordering::Relaxed);
+        inner.record.begin();
         if let Some(gil) = &this.rt.gil {
+            let first = !this.gil_queued;
             if gil
                 .poll_acquire(ident, &mut this.gil_queued, cx)
                 .is_pending()
             {
+                inner.record.pending(record::kind::GIL, 0, 0, first);
+                inner.record.end(true, false);
                 return Poll::Pending;
             }
             this.gil_held = true;
@@ -257,18 +262,26 @@ impl<F: Future> Future for ThreadTask<F> {
             // Only panics the excepthook will report are kept quiet: a panic
             // in the main future or a `spawn` future must still be printed.
             let was_in = IN_TARGET.with(|c| c.replace(this.report));
+            // Stall warnings: published only when the runtime asks.
+            let stall_us = this.rt.stall_warning_us.load(Ordering::Relaxed);
+            let stall = stall_us != 0 && record::stall_begin(ident, stall_us);
             // The task's waker never panics: the primitives the target
             // waits on need not wrap it (`waker` module).
             let r = catch_unwind(AssertUnwindSafe(|| {
                 crate::waker::trusting(cx.waker(), || coop::with_budget(|| fut.poll(cx)))
             }));
             IN_TARGET.with(|c| c.set(was_in));
+            if stall {
+                record::stall_end();
+            }
             r
         };
         let (result, budget_yield) = match result {
             Ok((poll, budget_yield)) => (Ok(poll), budget_yield),
             Err(payload) => (Err(payload), false),
         };
+        let pending = matches!(result, Ok(Poll::Pending));
+        inner.record.end(pending, budget_yield && pending);
         if let Some(gil) = &this.rt.gil {
             // A yield forced by the cooperative budget is the eval loop's
             // periodic check, not a blocking call: like CPython, keep the
