@@ -174,9 +174,29 @@ impl<F> ThreadTask<F> {
 
     /// Drops the target inside the thread's context, swallowing a panic of
     /// its destructor (nothing could receive it).
+    ///
+    /// Dropped *in place*: the target is pinned, and a suspended `async`
+    /// block may hold references into itself (a guard borrowing a captured
+    /// `Lock`); moving it out first (`Option::take`) left those pointing at
+    /// the emptied slot, and a cancelled daemon thread holding a guard
+    /// crashed at shutdown.
     fn drop_target(&mut self) {
-        if let Some(fut) = self.fut.take() {
-            drop_caught(fut);
+        if self.fut.is_none() {
+            return;
+        }
+        let slot: *mut Option<F> = &mut self.fut;
+        // SAFETY: `slot` is valid and holds `Some`; the future is dropped
+        // where it is pinned (never moved). Whether its destructor returns
+        // or unwinds (caught here), the value counts as dropped, so the
+        // slot is overwritten with `None` without dropping it again.
+        let r = catch_unwind(AssertUnwindSafe(|| unsafe {
+            std::ptr::drop_in_place(slot)
+        }));
+        // SAFETY: the old value was dropped just above (or unwound out of
+        // its drop, which also ends it); writing does not drop it again.
+        unsafe { std::ptr::write(slot, None) };
+        if let Err(payload) = r {
+            drop_caught(payload);
         }
     }
 
