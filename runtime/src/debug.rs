@@ -823,6 +823,8 @@ pub(crate) fn ensure_detector() {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Node {
     ident: u64,
+    /// A main thread.
+    main: bool,
     snap: Snapshot,
 }
 
@@ -908,6 +910,7 @@ impl Detector {
                 };
                 nodes.push(Node {
                     ident: t.inner.ident.load(Ordering::Relaxed),
+                    main: t.inner.kind == Kind::Main,
                     snap,
                 });
             });
@@ -961,7 +964,11 @@ impl Detector {
                 continue;
             }
             if nodes.iter().all(|n| n.stuck() && stable(n)) {
-                reports.push((Some(i), nodes.iter().map(|n| n.ident).collect()));
+                // Main first, then by ident (as a dump lists them).
+                let mut idents: Vec<(bool, u64)> =
+                    nodes.iter().map(|n| (!n.main, n.ident)).collect();
+                idents.sort_unstable();
+                reports.push((Some(i), idents.into_iter().map(|(_, i)| i).collect()));
             }
         }
         for (rt_index, idents) in reports {
