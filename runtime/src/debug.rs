@@ -702,10 +702,11 @@ fn write_grouped(
         let mut rep = (*members[0]).clone();
         rep.waited = longest;
         writeln!(f)?;
+        let n = members.len();
         writeln!(
             f,
-            "{} threads, {class}{}:",
-            members.len(),
+            "{n} thread{}, {class}{}:",
+            if n == 1 { "" } else { "s" },
             if daemon { " daemon" } else { "" }
         )?;
         let line = state_line(&rep, name_of);
