@@ -627,11 +627,13 @@ fn head_line(t: &ThreadInfo) -> String {
 
 impl fmt::Display for Dump {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let (n, r) = (self.threads.len(), self.runtimes.len());
         writeln!(
             f,
-            "greenthread thread dump: {} threads, {} runtimes",
-            self.threads.len(),
-            self.runtimes.len()
+            "greenthread thread dump: {n} thread{}, {r} runtime{}",
+            plural(n),
+            plural(r)
         )?;
         let name_of = |i: u64| self.name_of(i).map(str::to_string);
         for (r, rt) in self.runtimes.iter().enumerate() {
@@ -946,7 +948,12 @@ impl Detector {
                     break;
                 }
                 if let Some(&at) = on_path.get(&c) {
-                    let cycle: Vec<u64> = path[at..].to_vec();
+                    // From its lowest ident, so a report reads the same
+                    // every time.
+                    let mut cycle: Vec<u64> = path[at..].to_vec();
+                    if let Some(low) = (0..cycle.len()).min_by_key(|&i| cycle[i]) {
+                        cycle.rotate_left(low);
+                    }
                     if cycle.iter().all(|i| all.get(i).is_some_and(stable)) {
                         in_cycle.extend(cycle.iter().copied());
                         reports.push((None, cycle));
