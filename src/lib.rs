@@ -64,6 +64,8 @@
 //! - **Network I/O:** [`net`] (sockets whose waits are switch points, and
 //!   `ThreadingTcpServer`).
 //! - **Low level:** [`thread`] (Python's `_thread`), [`coop`].
+//! - **Observability:** [`debug`] (the thread dump, deadlock reports,
+//!   stall warnings).
 //!
 //! # Cargo features
 //!
@@ -86,6 +88,8 @@ pub use greenthread_runtime::{
 };
 
 pub use greenthread_sync::*;
+
+pub use greenthread_runtime::debug;
 
 /// Python's low-level `_thread` module.
 pub mod thread {

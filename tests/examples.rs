@@ -3,7 +3,7 @@
 //!
 //! The examples are built once with `cargo build --examples` (the same
 //! profile and target directory as this test, so after `cargo test` it is a
-//! no-op), then all fourteen run at once as child processes: most of them
+//! no-op), then all sixteen run at once as child processes: most of them
 //! spend their time in the tutorial's sleeps (up to 12 s for
 //! `start_new_thread`), so running them side by side keeps the whole test
 //! near the longest one. The checks only rely on orderings that the
@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Every example, in the order.
-const EXAMPLES: [&str; 14] = [
+const EXAMPLES: [&str; 16] = [
     "start_new_thread",
     "thread_target",
     "thread_subclass",
@@ -29,6 +29,8 @@ const EXAMPLES: [&str; 14] = [
     "all_functions",
     "green_vs_os",
     "gil",
+    "deadlock",
+    "dump",
 ];
 
 /// How long one example may run before the test gives up on it.
@@ -309,6 +311,35 @@ fn check(out: &Output) {
                 "{}",
                 out.stdout
             );
+        }
+        "deadlock" => {
+            out.has("greenthread: deadlock: 2 threads wait on each other in a cycle:");
+            assert_eq!(out.count("first_function: got both (never printed)"), 0);
+            let waits = out
+                .lines
+                .iter()
+                .filter(|l| l.contains("waiting on Lock #") && l.contains("held by thread"));
+            assert_eq!(waits.count(), 2, "{}", out.stdout);
+            for name in ["first_function", "second_function"] {
+                assert!(
+                    out.stdout.contains(&format!("\"{name}\" Thread")),
+                    "{}",
+                    out.stdout
+                );
+            }
+        }
+        "dump" => {
+            out.has_prefix("greenthread thread dump: 302 threads");
+            out.has("summary of 302 threads:");
+            for line in ["waiting on a Lock", "waiting on Sleep"] {
+                assert!(
+                    out.lines.iter().any(|l| l.ends_with(line)),
+                    "{}",
+                    out.stdout
+                );
+            }
+            assert!(out.stdout.contains("held by thread"), "{}", out.stdout);
+            out.has("all threads finished");
         }
         "lock" => {
             assert_eq!(out.lines.len(), 20, "{}", out.stdout);

@@ -10,12 +10,15 @@ use std::time::Duration;
 
 use greenthread::{Mode, Runtime};
 
-const VARS: [&str; 5] = [
+const VARS: [&str; 8] = [
     "GREENTHREAD_MODE",
     "GREENTHREAD_WORKERS",
     "GREENTHREAD_GIL",
     "GREENTHREAD_SWITCH_INTERVAL_MS",
     "GREENTHREAD_OS_THREADS_MAX",
+    "GREENTHREAD_DEADLOCK",
+    "GREENTHREAD_STALL_MS",
+    "GREENTHREAD_DUMP_ON_SIGQUIT",
 ];
 
 fn clear() {
@@ -81,9 +84,38 @@ fn environment_overrides() {
         ("GREENTHREAD_SWITCH_INTERVAL_MS", "0"),
         ("GREENTHREAD_SWITCH_INTERVAL_MS", "-5"),
         ("GREENTHREAD_SWITCH_INTERVAL_MS", "1.5"),
+        ("GREENTHREAD_DEADLOCK", "2"),
+        ("GREENTHREAD_DEADLOCK", "off"),
+        ("GREENTHREAD_STALL_MS", "-1"),
+        ("GREENTHREAD_STALL_MS", "fast"),
+        ("GREENTHREAD_DUMP_ON_SIGQUIT", "yes"),
     ] {
         expect_invalid(var, value);
     }
+
+    // The debug settings' valid values (SPEC §11): 0 and 1, N ms (0: off).
+    for (var, value) in [
+        ("GREENTHREAD_DEADLOCK", "0"),
+        ("GREENTHREAD_DEADLOCK", "1"),
+        ("GREENTHREAD_STALL_MS", "0"),
+        ("GREENTHREAD_STALL_MS", "250"),
+        ("GREENTHREAD_DUMP_ON_SIGQUIT", "0"),
+    ] {
+        clear();
+        std::env::set_var(var, value);
+        Runtime::new().unwrap_or_else(|e| panic!("{var}={value}: {e}"));
+    }
+    // Explicit calls win over invalid values.
+    clear();
+    std::env::set_var("GREENTHREAD_DEADLOCK", "maybe");
+    std::env::set_var("GREENTHREAD_STALL_MS", "soon");
+    std::env::set_var("GREENTHREAD_DUMP_ON_SIGQUIT", "perhaps");
+    Runtime::builder()
+        .deadlock_detection(false)
+        .stall_warning(None)
+        .dump_on_sigquit(false)
+        .build()
+        .unwrap();
 
     // Valid values apply.
     clear();

@@ -344,3 +344,29 @@ fn many_runtimes_no_thread_leak() {
         "OS threads: {before} before, {after} after 200 runtimes"
     );
 }
+
+rt_test! {
+    /// A daemon thread cancelled at shutdown while a guard borrows a
+    /// primitive it captured (a `LockGuard`, a barrier wait) drops its
+    /// future where it is pinned: moving it out first left the guard
+    /// pointing at the emptied slot (a crash).
+    async fn cancelled_daemon_with_a_borrowing_guard() {
+        let lock = greenthread::Lock::new();
+        lock.acquire().await;
+        for _ in 0..20 {
+            let b = greenthread::Barrier::new(2);
+            let own = greenthread::Lock::new();
+            let l = lock.clone();
+            let mut f = Some(async move {
+                let _held = own.lock().await;
+                let _ = b.wait_timeout(Duration::from_secs(60)).await;
+                let _g = l.lock().await;
+            });
+            let t = greenthread::Thread::builder()
+                .daemon(true)
+                .build(move || f.take().unwrap());
+            t.start().unwrap();
+        }
+        greenthread::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -115,6 +115,13 @@ struct Cli {
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
 
+    /// Print greenthread's thread dump (`greenthread::debug::dump()`) once
+    /// per run, mid-run: when every thread has started and waits for the
+    /// go signal, to stderr, with the time the dump took (not counted in the
+    /// run's times). Above 1000 threads it groups identical states.
+    #[arg(long)]
+    dump: bool,
+
     /// Internal: run one configuration in this process and print its
     /// result line.
     #[arg(long, hide = true, value_parser = ModeSpec::parse)]
@@ -182,6 +189,7 @@ fn run_child(
     threads: usize,
     workload: Workload,
     workers: usize,
+    dump: bool,
 ) -> Result<PhaseResult, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let out = Command::new(exe)
@@ -189,6 +197,7 @@ fn run_child(
         .arg(threads.to_string())
         .args(["--workload", &workload.to_string(), "--workers"])
         .arg(workers.to_string())
+        .args(dump.then_some("--dump"))
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
@@ -209,7 +218,7 @@ fn run_child(
 fn child_main(cli: &Cli, mode: ModeSpec) -> ExitCode {
     let threads = cli.threads.first().copied().unwrap_or(1);
     let workers = cli.workers.map(usize::from);
-    match phase::run(mode, threads, cli.workload, workers) {
+    match phase::run(mode, threads, cli.workload, workers, cli.dump) {
         Ok(r) => {
             println!("{}", r.encode());
             ExitCode::SUCCESS
@@ -300,7 +309,7 @@ fn main() -> ExitCode {
             );
             let _ = err.flush();
         }
-        let result = run_child(mode, threads, cli.workload, workers);
+        let result = run_child(mode, threads, cli.workload, workers, cli.dump);
         rows.push(Row {
             mode,
             threads,

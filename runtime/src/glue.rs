@@ -1,8 +1,9 @@
 //! What greenthread-sync needs from the runtime and no user should: its
 //! deadlines, its timed waits on an `event_listener`, its panic-safe
-//! wakers, and the runtime's reports as `tracing` events (`trace_report`,
-//! a no-op without the `tracing` feature). Hidden from the docs; not part
-//! of the public API.
+//! wakers, recording what a thread waits on (`greenthread::debug`), and
+//! the runtime's reports as `tracing` events (`trace_report`, a no-op
+//! without the `tracing` feature). Hidden from the docs; not part of the
+//! public API.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -36,4 +37,36 @@ where
     L: Future<Output = ()> + Unpin,
 {
     time::listen_until(listener, sleep)
+}
+
+/// The wait kinds a primitive records (see [`wait_pending`]).
+pub mod wait {
+    pub use crate::record::kind::{BARRIER, CONDITION, EVENT, LOCK, QUEUE, RLOCK, SEMAPHORE};
+}
+
+/// Records, for `greenthread::debug`, that the calling thread's wait on a
+/// primitive of `kind` ([`wait`]) with id `id` returns `Pending`. Call it
+/// in the slow path only. `holder`: a Lock's holder or RLock's owner (0:
+/// unknown); `first`: the wait's first `Pending` (starts its clock).
+#[inline]
+pub fn wait_pending(kind: u8, id: u64, holder: u64, first: bool) {
+    crate::record::pending(kind, id, holder, first);
+}
+
+/// The calling thread's ident as a Lock's holder: the green thread being
+/// run, else this OS thread's dummy thread if it has one, else 0. Never
+/// creates anything, never does an atomic read-modify-write: cheap enough
+/// for a Lock's fast path.
+#[inline]
+pub fn holder_ident() -> u64 {
+    use std::sync::atomic::Ordering;
+    crate::thread::context::with_thread(|t| t.map(|t| t.ident.load(Ordering::Relaxed)))
+        .unwrap_or_else(crate::thread::registry::dummy_ident_if_any)
+}
+
+/// A new process-wide primitive id (never 0).
+pub fn next_primitive_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }

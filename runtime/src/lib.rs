@@ -13,15 +13,17 @@
 //! |---|---|---|
 //! | top | [`runtime`](Runtime) | [`run`], [`Runtime`], [`Builder`], [`Mode`], shutdown |
 //! | top | [`gil`] | GIL mode's switches and [`checkpoint`] |
+//! | top | [`debug`] | the thread dump, deadlock reports, stall warnings |
 //! | top | [`net`], [`lowlevel`] | sockets as switch points, `ThreadingTcpServer`; Python's `_thread` |
 //! | threads | `thread` | [`Thread`], its lifecycle, registry, context, hooks, [`spawn`], [`block_on`], [`Timer`], [`Local`], and the runtime handle threads hold |
 //! | schedulers | `scheduler` | the green executor and OS-thread mode behind one spawning interface; the GIL lock (private) |
 //! | time | [`time`] | [`sleep`], [`timeout`], [`TIMEOUT_MAX`] |
 //! | driver | `driver` | the reactor: timers and per-source I/O readiness (private) |
-//! | leaves | `park`, [`coop`], `waker`, `catch`, `native`, `loom` | parking an OS thread, the cooperative budget, panic-safe wakers and drops |
+//! | leaves | `park`, [`coop`], `record`, `waker`, `catch`, `native`, `loom` | parking an OS thread, the cooperative budget, what a thread waits on, panic-safe wakers and drops |
 
 mod catch;
 pub mod coop;
+pub mod debug;
 mod driver;
 pub mod gil;
 #[doc(hidden)]
@@ -31,6 +33,7 @@ pub mod lowlevel;
 mod native;
 pub mod net;
 mod park;
+mod record;
 mod runtime;
 mod scheduler;
 mod thread;

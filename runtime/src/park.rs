@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use crate::coop;
+use crate::record;
 
 /// Wakes one OS thread parked in [`drive`].
 #[derive(Debug)]
@@ -68,9 +69,13 @@ pub(crate) fn drive<F: Future>(f: std::pin::Pin<&mut F>) -> F::Output {
     let mut f = f;
     let mut cx = Context::from_waker(&waker);
     loop {
+        // A dummy thread's (or a blocked green thread's) wait is recorded.
+        record::poll_begin();
         if let (Poll::Ready(v), _) = coop::with_budget(|| f.as_mut().poll(&mut cx)) {
+            record::poll_end(false, false);
             break v;
         }
+        record::poll_end(true, false);
         parker.0.park();
     }
 }

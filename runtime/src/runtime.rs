@@ -54,6 +54,9 @@ pub struct Builder {
     gil: Option<bool>,
     switch_interval: Option<Duration>,
     stall_handoff: bool,
+    deadlock_detection: Option<bool>,
+    stall_warning: Option<Option<Duration>>,
+    dump_on_sigquit: Option<bool>,
 }
 
 impl Builder {
@@ -96,6 +99,38 @@ impl Builder {
         self
     }
 
+    /// Deadlock detection (default on; `GREENTHREAD_DEADLOCK=0|1`): a
+    /// detector thread reports wait-for cycles and runtimes whose threads
+    /// are all asleep through [`debug::set_deadlock_hook`](crate::debug::set_deadlock_hook)
+    /// (see [`debug`](crate::debug)). It reads what threads publish in
+    /// their waits' slow paths: the fast paths cost nothing more.
+    pub fn deadlock_detection(mut self, on: bool) -> Builder {
+        self.deadlock_detection = Some(on);
+        self
+    }
+
+    /// Stall warnings (default `None`, off; `GREENTHREAD_STALL_MS=N`, 0 =
+    /// off): a thread whose one poll runs longer than `d` — a loop that
+    /// never reaches a switch point — is reported while it still runs,
+    /// through [`debug::set_stall_hook`](crate::debug::set_stall_hook).
+    /// This *names* the culprit; [`stall_handoff`](Self::stall_handoff)
+    /// instead *works around* it (see [`debug`](crate::debug) for which to
+    /// use when). A zero duration means off.
+    pub fn stall_warning(mut self, d: Option<Duration>) -> Builder {
+        self.stall_warning = Some(d);
+        self
+    }
+
+    /// Print the thread dump ([`debug::dump`](crate::debug::dump)) to stderr
+    /// whenever the process receives SIGQUIT (`kill -QUIT pid`, Ctrl-\),
+    /// and go on, as the JVM does (default off;
+    /// `GREENTHREAD_DUMP_ON_SIGQUIT=0|1`). Unix only; once on, it stays on
+    /// for the process.
+    pub fn dump_on_sigquit(mut self, on: bool) -> Builder {
+        self.dump_on_sigquit = Some(on);
+        self
+    }
+
     /// Builds the runtime, starting its workers.
     ///
     /// # Errors
@@ -134,11 +169,7 @@ impl Builder {
         };
         let gil = match self.gil {
             Some(g) => g,
-            None => match env("GREENTHREAD_GIL")?.as_deref() {
-                None | Some("0") => false,
-                Some("1") => true,
-                Some(v) => return Err(bad_env("GREENTHREAD_GIL", v, "`0` or `1`")),
-            },
+            None => env_flag("GREENTHREAD_GIL", false)?,
         };
         let interval = match self.switch_interval {
             Some(d) if d.is_zero() => {
@@ -152,14 +183,40 @@ impl Builder {
             )?
             .map_or_else(default_switch_interval, Duration::from_millis),
         };
+        let deadlock = match self.deadlock_detection {
+            Some(on) => on,
+            None => env_flag("GREENTHREAD_DEADLOCK", true)?,
+        };
+        let stall = match self.stall_warning {
+            Some(d) => d.filter(|d| !d.is_zero()),
+            None => env_number("GREENTHREAD_STALL_MS", 0..=u64::MAX, "a whole number ≥ 0")?
+                .filter(|&ms| ms > 0)
+                .map(Duration::from_millis),
+        };
+        let sigquit = match self.dump_on_sigquit {
+            Some(on) => on,
+            None => env_flag("GREENTHREAD_DUMP_ON_SIGQUIT", false)?,
+        };
         let os_threads_max = env_number(os::LIMIT_VAR, 1..=usize::MAX, "a whole number ≥ 1")?;
         if mode == Mode::OsThreads {
             os::init_limit(os_threads_max);
         }
         let gil = gil.then(|| Gil::new(interval));
         let inner = RtInner::new(mode, workers, gil, self.stall_handoff, false);
+        inner.deadlock_detection.store(deadlock, Ordering::Relaxed);
+        if let Some(d) = stall {
+            let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
+            inner.stall_warning_us.store(us, Ordering::Relaxed);
+            crate::record::stall_warnings_on();
+        }
         if mode == Mode::Green {
             inner.scheduler.ready()?;
+        }
+        if deadlock || stall.is_some() {
+            crate::debug::ensure_detector();
+        }
+        if sigquit {
+            crate::debug::dump_on_sigquit();
         }
         Ok(Runtime { inner })
     }
@@ -172,6 +229,16 @@ fn env(name: &str) -> io::Result<Option<String>> {
         Err(std::env::VarError::NotUnicode(_)) => {
             Err(invalid(&format!("{name} is not valid Unicode")))
         }
+    }
+}
+
+/// The `0`/`1` flag in the variable `name` (`default` if unset).
+fn env_flag(name: &str, default: bool) -> io::Result<bool> {
+    match env(name)?.as_deref() {
+        None => Ok(default),
+        Some("0") => Ok(false),
+        Some("1") => Ok(true),
+        Some(v) => Err(bad_env(name, v, "`0` or `1`")),
     }
 }
 

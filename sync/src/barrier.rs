@@ -73,6 +73,8 @@ struct Inner {
     state: Mutex<State>,
     /// Where waiters (and arrivals during draining) sleep.
     event: event_listener::Event,
+    /// Its id (`greenthread::debug`).
+    id: rt::PrimId,
 }
 
 /// A rendezvous for a fixed number of threads: Python's `threading.Barrier`.
@@ -156,6 +158,7 @@ impl Barrier {
                     round: Arc::default(),
                 }),
                 event: event_listener::Event::new(),
+                id: rt::PrimId::default(),
             }),
         }
     }
@@ -216,6 +219,8 @@ impl Barrier {
     /// The body of both waits.
     async fn wait_deadline(&self, mut deadline: Deadline) -> Result<usize, BrokenBarrierError> {
         rt::proceed().await;
+        let mut first = true;
+        let id = &self.inner.id;
         // Enter: wait while the previous round drains.
         let (index, round) = loop {
             let mut listener = {
@@ -237,7 +242,8 @@ impl Barrier {
                 }
                 self.inner.event.listen()
             };
-            if !rt::wait_listener(&mut listener, &mut deadline).await {
+            let wait = rt::wait_listener(&mut listener, &mut deadline);
+            if !rt::recorded(rt::wait::BARRIER, id, &mut first, wait).await {
                 self.break_barrier();
                 return Err(BrokenBarrierError);
             }
@@ -264,7 +270,8 @@ impl Barrier {
                 }
                 _ => {}
             }
-            if !rt::wait_listener(&mut listener, &mut deadline).await {
+            let wait = rt::wait_listener(&mut listener, &mut deadline);
+            if !rt::recorded(rt::wait::BARRIER, id, &mut first, wait).await {
                 drop(listener);
                 guard.armed = false;
                 // Unless the round ended just now, the timeout breaks it.

@@ -52,6 +52,8 @@ enum Released {
 struct Waiters {
     /// One listener per waiting thread, oldest first.
     event: Event,
+    /// The condition's id (`greenthread::debug`).
+    id: rt::PrimId,
 }
 
 /// A condition variable: Python's `threading.Condition`.
@@ -261,7 +263,10 @@ impl Condition {
                 Released::RLock(l.release_save().map_err(|_| SyncError::NotHeld)?)
             }
         };
-        let notified = rt::wait_listener(&mut listener, &mut deadline).await;
+        let mut first = true;
+        let wait = rt::wait_listener(&mut listener, &mut deadline);
+        let id = &self.waiters.id;
+        let notified = rt::recorded(rt::wait::CONDITION, id, &mut first, wait).await;
         drop(listener);
         // From here on a drop while re-acquiring must pass the notify on.
         let pass_on = PassOn {

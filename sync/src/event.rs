@@ -34,6 +34,8 @@ struct Inner {
     state: AtomicUsize,
     /// Who waits.
     waiters: std::sync::Mutex<WakerSet>,
+    /// Its id (`greenthread::debug`).
+    id: rt::PrimId,
 }
 
 impl Inner {
@@ -217,6 +219,7 @@ impl<D: GiveUp + Unpin> Future for Wait<'_, D> {
                     return Poll::Ready(false);
                 }
                 waiters.set_waker(t, cx.waker());
+                rt::wait_pending(rt::wait::EVENT, &this.inner.id, 0, &mut false);
             }
             _ => {
                 if let Some(t) = this.ticket.take() {
@@ -226,6 +229,7 @@ impl<D: GiveUp + Unpin> Future for Wait<'_, D> {
                     return Poll::Ready(false);
                 }
                 this.ticket = Some(waiters.insert(cx.waker().clone()));
+                rt::wait_pending(rt::wait::EVENT, &this.inner.id, 0, &mut true);
             }
         }
         Poll::Pending

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::raw::RawSemaphore;
-use crate::rt::Deadline;
+use crate::rt::{self, Deadline};
 use crate::SyncError;
 
 /// A primitive, non-reentrant lock that any thread may release: Python's
@@ -53,7 +53,7 @@ impl Lock {
     /// A new, unlocked lock.
     pub fn new() -> Lock {
         Lock {
-            raw: Arc::new(RawSemaphore::new(1, 1)),
+            raw: Arc::new(RawSemaphore::new(1, 1).with_kind(rt::wait::LOCK)),
         }
     }
 
@@ -66,6 +66,18 @@ impl Lock {
     #[doc(alias = "acquire_lock")]
     pub async fn acquire(&self) {
         self.raw.acquire(Deadline::never()).await;
+        self.held();
+    }
+
+    /// Records the calling thread as the holder, for `greenthread::debug`:
+    /// one plain store to the line the acquiring CAS just took, and a
+    /// thread-local read (no atomic read-modify-write, no lock).
+    #[inline]
+    fn held(&self) {
+        let me = rt::holder_ident();
+        self.raw
+            .holder
+            .store(me, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Waits at most `timeout` for the lock (`lock.acquire(timeout=t)`);
@@ -76,13 +88,21 @@ impl Lock {
     ///
     /// Cancel safe, as [`acquire`](Self::acquire).
     pub async fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.raw.acquire(Deadline::after(timeout)).await
+        let got = self.raw.acquire(Deadline::after(timeout)).await;
+        if got {
+            self.held();
+        }
+        got
     }
 
     /// Takes the lock if it is free right now (`lock.acquire(False)`).
     #[inline]
     pub fn try_acquire(&self) -> bool {
-        self.raw.try_acquire()
+        let got = self.raw.try_acquire();
+        if got {
+            self.held();
+        }
+        got
     }
 
     /// Releases the lock. Any thread may release it, not only the one that
@@ -94,6 +114,12 @@ impl Lock {
     #[doc(alias = "release_lock")]
     #[inline]
     pub fn release(&self) -> Result<(), SyncError> {
+        // Cleared before the permit goes (its release orders the next
+        // holder's store after this one). Released while unlocked: the
+        // error below, and nobody held it anyway.
+        self.raw
+            .holder
+            .store(0, std::sync::atomic::Ordering::Relaxed);
         self.raw.release(1).map_err(|()| SyncError::ReleaseUnlocked)
     }
 

@@ -241,6 +241,14 @@ pub(crate) struct RawSemaphore {
     starved_event: Event,
     /// The most permits `release` may bring the count to.
     max: usize,
+    /// What a waiter records (`rt::wait`: LOCK, RLOCK or SEMAPHORE).
+    kind: u8,
+    /// Its id for `greenthread::debug`.
+    pub(crate) id: rt::PrimId,
+    /// A Lock's holder, an RLock's owner (ident; 0: none). Written by the
+    /// wrappers with plain stores on the path that took or gave back the
+    /// permit; read by waiters for their record.
+    pub(crate) holder: std::sync::atomic::AtomicU64,
 }
 
 impl RawSemaphore {
@@ -252,7 +260,16 @@ impl RawSemaphore {
             event: Event::new(),
             starved_event: Event::new(),
             max: max.min(MAX_PERMITS),
+            kind: rt::wait::SEMAPHORE,
+            id: rt::PrimId::default(),
+            holder: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// The same, recording waits as `kind` (`rt::wait`).
+    pub(crate) fn with_kind(mut self, kind: u8) -> Self {
+        self.kind = kind;
+        self
     }
 
     /// Free permits right now.
@@ -290,6 +307,7 @@ impl RawSemaphore {
             attempts: 0,
             done: false,
             acquired: false,
+            first: true,
         }
     }
 
@@ -366,6 +384,8 @@ pub(crate) struct Acquire<'a> {
     done: bool,
     /// What it resolved to.
     acquired: bool,
+    /// Not recorded as waiting yet (`greenthread::debug`).
+    first: bool,
 }
 
 impl Future for Acquire<'_> {
@@ -467,6 +487,11 @@ impl Acquire<'_> {
                         .poll(cx, |cx| Pin::new(listener).poll(cx))
                         .is_pending()
                     {
+                        // Recorded before the deadline's timer, which
+                        // marks the wait timed.
+                        let sem = self.sem;
+                        let holder = sem.holder.load(std::sync::atomic::Ordering::Relaxed);
+                        rt::wait_pending(sem.kind, &sem.id, holder, &mut self.first);
                         if self.deadline.poll_expired(cx) {
                             self.abandon();
                             self.done = true;

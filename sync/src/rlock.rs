@@ -7,7 +7,7 @@
 //! the permit's acquire/release orders them.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,10 +18,9 @@ use crate::SyncError;
 /// The shared state of an [`RLock`].
 #[derive(Debug)]
 struct Inner {
-    /// One permit: held while some thread owns the lock.
+    /// One permit: held while some thread owns the lock; its `holder` is
+    /// the ident of the owning thread (0 when free), which waiters record.
     raw: RawSemaphore,
-    /// Ident of the owning thread; 0 when free.
-    owner: AtomicU64,
     /// Recursion level of the owner; 0 when free.
     count: AtomicUsize,
 }
@@ -76,8 +75,7 @@ impl RLock {
     pub fn new() -> RLock {
         RLock {
             inner: Arc::new(Inner {
-                raw: RawSemaphore::new(1, 1),
-                owner: AtomicU64::new(0),
+                raw: RawSemaphore::new(1, 1).with_kind(rt::wait::RLOCK),
                 count: AtomicUsize::new(0),
             }),
         }
@@ -134,7 +132,7 @@ impl RLock {
 
     /// One level more if `me` owns the lock.
     fn reenter(&self, me: u64) -> bool {
-        if self.inner.owner.load(Ordering::Relaxed) == me {
+        if self.inner.raw.holder.load(Ordering::Relaxed) == me {
             self.inner.count.fetch_add(1, Ordering::Relaxed);
             true
         } else {
@@ -145,7 +143,7 @@ impl RLock {
     /// Records the new owner after taking the permit.
     fn set_owner(&self, me: u64, count: usize) {
         self.inner.count.store(count, Ordering::Relaxed);
-        self.inner.owner.store(me, Ordering::Relaxed);
+        self.inner.raw.holder.store(me, Ordering::Relaxed);
     }
 
     /// Releases one level; the lock is free once the owner has released as
@@ -162,11 +160,11 @@ impl RLock {
     /// [`release`](Self::release) on behalf of thread `me` (guards remember
     /// their thread, so a guard dropped elsewhere still releases).
     fn release_as(&self, me: u64) -> Result<(), SyncError> {
-        if me == 0 || self.inner.owner.load(Ordering::Relaxed) != me {
+        if me == 0 || self.inner.raw.holder.load(Ordering::Relaxed) != me {
             return Err(SyncError::NotOwner);
         }
         if self.inner.count.fetch_sub(1, Ordering::Relaxed) == 1 {
-            self.inner.owner.store(0, Ordering::Relaxed);
+            self.inner.raw.holder.store(0, Ordering::Relaxed);
             // Cannot fail: we held the permit.
             let _ = self.inner.raw.release(1);
         }
@@ -176,7 +174,7 @@ impl RLock {
     /// Whether the calling thread owns the lock (Python's `_is_owned()`).
     #[doc(alias = "_is_owned")]
     pub fn is_owned(&self) -> bool {
-        self.inner.owner.load(Ordering::Relaxed) == rt::get_ident()
+        self.inner.raw.holder.load(Ordering::Relaxed) == rt::get_ident()
     }
 
     /// Whether some thread holds the lock (Python 3.14's `RLock.locked()`).
@@ -212,11 +210,11 @@ impl RLock {
     /// Releases every level (Python's `_release_save`), for `Condition::wait`.
     pub(crate) fn release_save(&self) -> Result<Saved, SyncError> {
         let me = rt::get_ident();
-        if me == 0 || self.inner.owner.load(Ordering::Relaxed) != me {
+        if me == 0 || self.inner.raw.holder.load(Ordering::Relaxed) != me {
             return Err(SyncError::NotOwner);
         }
         let count = self.inner.count.swap(0, Ordering::Relaxed);
-        self.inner.owner.store(0, Ordering::Relaxed);
+        self.inner.raw.holder.store(0, Ordering::Relaxed);
         let _ = self.inner.raw.release(1);
         Ok(Saved { owner: me, count })
     }
@@ -248,7 +246,7 @@ impl fmt::Debug for RLock {
         write!(
             f,
             "<{state} RLock owner={} count={}>",
-            self.inner.owner.load(Ordering::Relaxed),
+            self.inner.raw.holder.load(Ordering::Relaxed),
             self.inner.count.load(Ordering::Relaxed)
         )
     }

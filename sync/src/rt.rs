@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::AtomicU64;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -93,4 +94,64 @@ where
     L: Future<Output = ()> + Unpin,
 {
     greenthread_runtime::glue::listen_until(listener, &mut deadline.sleep)
+}
+
+/// The wait kinds a primitive records (`greenthread::debug`).
+pub(crate) use greenthread_runtime::glue::wait;
+
+/// A primitive's id for `greenthread::debug`: process-wide, assigned on
+/// first use (a wait's slow path, or a dump), shared by clones (it lives
+/// in the shared inner object), never 0.
+#[derive(Debug, Default)]
+pub(crate) struct PrimId(AtomicU64);
+
+impl PrimId {
+    /// The id, assigned now if it has none yet.
+    pub(crate) fn get(&self) -> u64 {
+        use std::sync::atomic::Ordering;
+        let id = self.0.load(Ordering::Relaxed);
+        if id != 0 {
+            return id;
+        }
+        let new = greenthread_runtime::glue::next_primitive_id();
+        match self
+            .0
+            .compare_exchange(0, new, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            Ok(_) => new,
+            Err(won) => won,
+        }
+    }
+}
+
+/// Records that the calling thread's wait on `kind`/`id` returns
+/// `Pending` (slow paths only; see `greenthread_runtime::glue::wait_pending`).
+#[inline]
+pub(crate) fn wait_pending(kind: u8, id: &PrimId, holder: u64, first: &mut bool) {
+    greenthread_runtime::glue::wait_pending(kind, id.get(), holder, std::mem::take(first));
+}
+
+/// The calling thread's ident as a Lock's holder, cheaply (no atomic
+/// read-modify-write; 0 for an OS thread greenthread has not seen).
+#[inline]
+pub(crate) fn holder_ident() -> u64 {
+    greenthread_runtime::glue::holder_ident()
+}
+
+/// `fut`, recording a wait on `kind`/`id` whenever it returns `Pending`.
+pub(crate) async fn recorded<F: Future>(
+    kind: u8,
+    id: &PrimId,
+    first: &mut bool,
+    fut: F,
+) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        let p = fut.as_mut().poll(cx);
+        if p.is_pending() {
+            wait_pending(kind, id, 0, first);
+        }
+        p
+    })
+    .await
 }

@@ -326,3 +326,17 @@ pub(crate) fn two_waiters<F: Future>(mut make: impl FnMut() -> F) -> TwoWaiters<
         second,
     }
 }
+
+/// Starts a daemon thread named `name` running `f`.
+pub(crate) fn start_daemon(
+    name: &str,
+    f: impl Future<Output = ()> + Send + 'static,
+) -> greenthread::Thread {
+    let mut f = Some(f);
+    let t = greenthread::Thread::builder()
+        .name(name)
+        .daemon(true)
+        .build(move || f.take().expect("runs once"));
+    t.start().unwrap();
+    t
+}

@@ -156,6 +156,24 @@ fn ticker(
     }))
 }
 
+/// Prints the thread dump to stderr (`--dump`); returns how long taking
+/// and printing it took.
+fn print_dump(mode: ModeSpec, threads: usize, workload: Workload) -> Duration {
+    let start = Instant::now();
+    let dump = greenthread::debug::dump();
+    let took = start.elapsed();
+    let text = dump.to_string();
+    let shown = start.elapsed();
+    eprintln!(
+        "--- thread dump of {} x {threads} ({workload}), mid-run: {} threads, \
+         taken in {took:.1?}, rendered in {:.1?} ---\n{text}--- end of dump ---",
+        mode.label(),
+        dump.threads().len(),
+        shown - took
+    );
+    start.elapsed()
+}
+
 /// Runs the phase in this process.
 ///
 /// # Errors
@@ -167,6 +185,7 @@ pub(crate) fn run(
     threads: usize,
     workload: Workload,
     workers: Option<usize>,
+    dump: bool,
 ) -> Result<PhaseResult, String> {
     greenthread::settrace(Arc::new(|_: &Thread, ev: TraceEvent| {
         if ev == TraceEvent::Suspend {
@@ -230,11 +249,13 @@ pub(crate) fn run(
                 started.fetch_add(1, Ordering::Relaxed);
             }
             r.spawn = start.elapsed();
+            // `--dump`: every thread started, waiting for the go signal.
+            let dump_took = dump.then(|| print_dump(mode, threads, workload));
             shared.go.set();
             for t in &all {
                 t.join().await.map_err(|e| format!("join: {e}"))?;
             }
-            r.total = start.elapsed();
+            r.total = start.elapsed() - dump_took.unwrap_or_default();
             r.heap_peak = alloc::peak();
             r.switches = SUSPENDS.load(Ordering::Relaxed);
             if let Some(msg) = failed {

@@ -229,6 +229,7 @@ impl ScheduledIo {
             Some(old) if old.will_wake(cx.waker()) => {}
             slot => *slot = Some(cx.waker().clone()),
         }
+        crate::record::pending(crate::record::kind::IO, 0, 0, false);
         Poll::Pending
     }
 
@@ -257,6 +258,7 @@ impl ScheduledIo {
                         if !waker.will_wake(cx.waker()) {
                             waker.clone_from(cx.waker());
                         }
+                        crate::record::pending(crate::record::kind::IO, 0, 0, false);
                         return Poll::Pending;
                     }
                     // Ready although not (yet) chosen: take it; the baton
@@ -285,6 +287,7 @@ impl ScheduledIo {
                 });
                 d.queue.insert(k, cx.waker().clone());
                 *key = Some(k);
+                crate::record::pending(crate::record::kind::IO, 0, 0, false);
                 Poll::Pending
             }
         };

@@ -23,6 +23,7 @@ thread_local! {
 pub(crate) struct Enter {
     prev_thread: *const ThreadInner,
     prev_rt: *const RtInner,
+    prev_record: *const crate::record::WaitRecord,
 }
 
 /// Makes `thread` (of runtime `rt`) the current context until the returned
@@ -30,9 +31,11 @@ pub(crate) struct Enter {
 pub(crate) fn enter(thread: &Thread, rt: &Arc<RtInner>) -> Enter {
     let prev_thread = THREAD.with(|c| c.replace(Arc::as_ptr(&thread.inner)));
     let prev_rt = RUNTIME.with(|c| c.replace(Arc::as_ptr(rt)));
+    let prev_record = crate::record::enter(&thread.inner.record);
     Enter {
         prev_thread,
         prev_rt,
+        prev_record,
     }
 }
 
@@ -40,6 +43,7 @@ impl Drop for Enter {
     fn drop(&mut self) {
         THREAD.with(|c| c.set(self.prev_thread));
         RUNTIME.with(|c| c.set(self.prev_rt));
+        crate::record::leave(self.prev_record);
     }
 }
 

@@ -7,7 +7,7 @@
 //! registry of threads: the one loop of the crate, inside this folder.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,11 @@ pub(crate) fn current_or_global() -> Arc<RtInner> {
 
 /// Runs `f` on every live runtime.
 pub(crate) fn for_each_runtime(mut f: impl FnMut(&RtInner)) {
+    for_each_runtime_arc(|rt| f(rt));
+}
+
+/// Runs `f` on every live runtime's handle.
+pub(crate) fn for_each_runtime_arc(mut f: impl FnMut(&Arc<RtInner>)) {
     let live: Vec<Arc<RtInner>> = {
         let mut all = RUNTIMES.lock().unwrap_or_else(|e| e.into_inner());
         all.retain(|w| w.strong_count() > 0);
@@ -79,6 +84,10 @@ pub(crate) struct RtInner {
     shutting_down: AtomicBool,
     /// Whether this is the process-wide runtime.
     is_global: bool,
+    /// Deadlock detection on (`greenthread::debug`; default on).
+    pub(crate) deadlock_detection: AtomicBool,
+    /// Stall warning threshold in µs (0: off).
+    pub(crate) stall_warning_us: AtomicU64,
 }
 
 /// The task of a launched thread: its target's output, or how it ended.
@@ -101,6 +110,8 @@ impl RtInner {
             main,
             shutting_down: AtomicBool::new(false),
             is_global,
+            deadlock_detection: AtomicBool::new(true),
+            stall_warning_us: AtomicU64::new(0),
         });
         rt.registry.insert(&rt.main);
         RUNTIMES
@@ -160,6 +171,11 @@ impl RtInner {
             })
     }
 
+    /// Whether this is the process-wide runtime.
+    pub(crate) fn is_global(&self) -> bool {
+        self.is_global
+    }
+
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::SeqCst)
     }
@@ -170,16 +186,28 @@ impl RtInner {
         let deadline = Instant::now() + grace;
         for t in self.registry.snapshot() {
             if t.inner.kind != Kind::Main && t.inner.kind != Kind::Dummy {
+                self.main_joins(&t, true);
                 super::wait_stopped_blocking(&t, Some(deadline));
             }
         }
+        self.main.inner.record.clear();
     }
 
     fn join_non_daemon(&self) {
         let pred = |t: &Thread| t.inner.kind == Kind::Thread || t.inner.kind == Kind::Timer;
         while let Some(t) = self.registry.find(|t| pred(t) && !t.is_daemon()) {
+            self.main_joins(&t, false);
             super::wait_stopped_blocking(&t, None);
         }
+        self.main.inner.record.clear();
+    }
+
+    /// Records that the main thread, in shutdown, joins `t` (the dump and
+    /// the deadlock detector see it so).
+    fn main_joins(&self, t: &Thread, timed: bool) {
+        let ident = t.inner.ident.load(Ordering::Relaxed);
+        let rec = &self.main.inner.record;
+        rec.set_parked(crate::record::kind::JOIN, ident, timed);
     }
 
     /// Steps 1–4 of the module docs.

@@ -125,6 +125,8 @@ pub(crate) struct ThreadInner {
     pub(crate) auto_n: AtomicU64,
     /// Notified when the thread is marked `STOPPED`.
     pub(crate) done: Event,
+    /// What it waits on (`crate::record`; written only by the thread).
+    pub(crate) record: crate::record::WaitRecord,
     /// The target or the task's waker, and the rarely used state; one lock
     /// for all of it keeps a parked thread small (issue 6, W9).
     pub(crate) parts: Mutex<Parts>,
@@ -330,6 +332,7 @@ impl Thread {
                 native_id: AtomicU64::new(0),
                 auto_n: AtomicU64::new(auto_n),
                 done: Event::new(),
+                record: crate::record::WaitRecord::default(),
                 parts: Mutex::new(Parts {
                     slot: target.map_or(TargetOrWaker::Empty, TargetOrWaker::Target),
                     extra: name.map(|n| {
@@ -469,7 +472,9 @@ impl Thread {
     async fn join_deadline(&self, deadline: Option<std::time::Instant>) -> Result<(), ThreadError> {
         self.check_joinable()?;
         let mut sleep = crate::time::Sleep::until(deadline);
-        crate::time::wait_event(&self.inner.done, || self.is_stopped(), &mut sleep).await;
+        let ident = self.inner.ident.load(Ordering::Relaxed);
+        let on = Some((crate::record::kind::JOIN, ident));
+        crate::time::wait_event(&self.inner.done, || self.is_stopped(), &mut sleep, on).await;
         Ok(())
     }
 

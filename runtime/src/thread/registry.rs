@@ -186,6 +186,18 @@ impl Registry {
         all
     }
 
+    /// Calls `f` on every registered thread, under each shard's lock in
+    /// turn (`f` must be quick and take no lock a start or end may hold).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Thread)) {
+        for shard in self.shards.iter() {
+            shard
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .threads()
+                .for_each(&mut f);
+        }
+    }
+
     /// Makes a hidden thread visible (see [`reveal`]).
     fn reveal(&self, t: &Thread) {
         let mut shard = self.shard(t);
@@ -232,6 +244,8 @@ struct DummyGuard(Thread);
 
 impl Drop for DummyGuard {
     fn drop(&mut self) {
+        // The record dies with the thread: no wait site may reach it.
+        crate::record::leave(std::ptr::null());
         super::local::teardown(&self.0);
         handle::global().registry.remove(&self.0);
         self.0.inner.mark_stopped();
@@ -250,6 +264,9 @@ pub(crate) fn dummy_for_this_os_thread() -> Thread {
             .get_or_insert_with(|| {
                 let t = Thread::new_running(Kind::Dummy, None, true);
                 handle::global().registry.insert(&t);
+                // Its waits outside any green thread (`block_on`) are
+                // recorded; the guard clears this before the record goes.
+                crate::record::enter(&t.inner.record);
                 DummyGuard(t)
             })
             .0
@@ -258,4 +275,18 @@ pub(crate) fn dummy_for_this_os_thread() -> Thread {
     // During the OS thread's own teardown the TLS is gone: an unregistered
     // dummy still answers `current_thread()` sensibly.
     made.unwrap_or_else(|_| Thread::new_running(Kind::Dummy, None, true))
+}
+
+/// The ident of this OS thread's `_DummyThread` if it has one (never
+/// creates it): what a Lock records as its holder outside green threads.
+pub(crate) fn dummy_ident_if_any() -> u64 {
+    DUMMY
+        .try_with(|d| {
+            d.try_borrow()
+                .ok()
+                .and_then(|d| d.as_ref().map(|g| g.0.inner.ident.load(Ordering::Relaxed)))
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(0)
 }

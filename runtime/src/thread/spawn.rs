@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use super::context;
@@ -159,7 +160,11 @@ impl<T> Future for JoinHandle<T> {
             return Poll::Ready(Err(JoinError::cancelled()));
         };
         let out = match this.waker.poll(cx, |cx| Pin::new(task).poll(cx)) {
-            Poll::Pending => return Poll::Pending,
+            Poll::Pending => {
+                let ident = this.thread.inner.ident.load(Ordering::Relaxed);
+                crate::record::pending(crate::record::kind::JOIN, ident, 0, false);
+                return Poll::Pending;
+            }
             Poll::Ready(Some(out)) => out,
             Poll::Ready(None) => Err(Ended::Cancelled),
         };

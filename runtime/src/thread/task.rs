@@ -38,6 +38,7 @@ use super::instrument::SpawnLocation;
 use super::{Kind, TargetOrWaker, Thread};
 use crate::catch::drop_caught;
 use crate::coop;
+use crate::record;
 
 /// The unwind payload of [`exit`](crate::exit).
 #[derive(Debug)]
@@ -194,9 +195,29 @@ impl<F> ThreadTask<F> {
 
     /// Drops the target inside the thread's context, swallowing a panic of
     /// its destructor (nothing could receive it).
+    ///
+    /// Dropped *in place*: the target is pinned, and a suspended `async`
+    /// block may hold references into itself (a guard borrowing a captured
+    /// `Lock`); moving it out first (`Option::take`) left those pointing at
+    /// the emptied slot, and a cancelled daemon thread holding a guard
+    /// crashed at shutdown.
     fn drop_target(&mut self) {
-        if let Some(fut) = self.fut.take() {
-            drop_caught(fut);
+        if self.fut.is_none() {
+            return;
+        }
+        let slot: *mut Option<F> = &mut self.fut;
+        // SAFETY: `slot` is valid and holds `Some`; the future is dropped
+        // where it is pinned (never moved). Whether its destructor returns
+        // or unwinds (caught here), the value counts as dropped, so the
+        // slot is overwritten with `None` without dropping it again.
+        let r = catch_unwind(AssertUnwindSafe(|| unsafe {
+            std::ptr::drop_in_place(slot)
+        }));
+        // SAFETY: the old value was dropped just above (or unwound out of
+        // its drop, which also ends it); writing does not drop it again.
+        unsafe { std::ptr::write(slot, None) };
+        if let Err(payload) = r {
+            drop_caught(payload);
         }
     }
 
@@ -293,11 +314,15 @@ impl<F: Future> ThreadTask<F> {
             return Poll::Ready(Err(Ended::Cancelled));
         }
         let ident = inner.ident.load(Ordering::Relaxed);
+        inner.record.begin();
         if let Some(gil) = &this.rt.gil {
+            let first = !this.gil_queued;
             if gil
                 .poll_acquire(ident, &mut this.gil_queued, cx)
                 .is_pending()
             {
+                inner.record.pending(record::kind::GIL, 0, 0, first);
+                inner.record.end(true, false);
                 return Poll::Pending;
             }
             this.gil_held = true;
@@ -317,18 +342,26 @@ impl<F: Future> ThreadTask<F> {
             // Only panics the excepthook will report are kept quiet: a panic
             // in the main future or a `spawn` future must still be printed.
             let was_in = IN_TARGET.with(|c| c.replace(this.report));
+            // Stall warnings: published only when the runtime asks.
+            let stall_us = this.rt.stall_warning_us.load(Ordering::Relaxed);
+            let stall = stall_us != 0 && record::stall_begin(ident, stall_us);
             // The task's waker never panics: the primitives the target
             // waits on need not wrap it (`waker` module).
             let r = catch_unwind(AssertUnwindSafe(|| {
                 crate::waker::trusting(cx.waker(), || coop::with_budget(|| fut.poll(cx)))
             }));
             IN_TARGET.with(|c| c.set(was_in));
+            if stall {
+                record::stall_end();
+            }
             r
         };
         let (result, budget_yield) = match result {
             Ok((poll, budget_yield)) => (Ok(poll), budget_yield),
             Err(payload) => (Err(payload), false),
         };
+        let pending = matches!(result, Ok(Poll::Pending));
+        inner.record.end(pending, budget_yield && pending);
         if let Some(gil) = &this.rt.gil {
             // A yield forced by the cooperative budget is the eval loop's
             // periodic check, not a blocking call: like CPython, keep the

@@ -54,7 +54,7 @@ impl Timer {
         let body = Box::new(BodyFuture(async move {
             let mut sleep = crate::time::sleep(interval);
             let cancelled = || s.cancelled.load(Ordering::Acquire);
-            if crate::time::wait_event(&s.changed, cancelled, &mut sleep).await {
+            if crate::time::wait_event(&s.changed, cancelled, &mut sleep, None).await {
                 return;
             }
             if !s.cancelled.load(Ordering::Acquire) {

@@ -23,6 +23,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::driver::driver;
+use crate::record;
+use std::pin::pin;
 
 use crate::waker::CatchWaker;
 
@@ -74,6 +76,7 @@ pub async fn yield_now() {
             Poll::Ready(())
         } else {
             yielded = true;
+            record::pending(record::kind::YIELD, 0, 0, true);
             cx.waker().wake_by_ref();
             Poll::Pending
         }
@@ -152,10 +155,12 @@ impl Future for Sleep {
         }
         if let Some(id) = self.state.armed() {
             if driver().update(deadline, id, cx.waker()) {
+                record::sleep_pending(false);
                 return Poll::Pending;
             }
             // Fired (the driver may round) yet not due: arm again.
         }
+        record::sleep_pending(self.state == TimerState::IDLE);
         self.state = TimerState(driver().arm(deadline, cx.waker().clone()));
         Poll::Pending
     }
@@ -275,11 +280,16 @@ where
 ///
 /// Cancel safe: it holds only a listener, and `event` notifications are
 /// broadcasts (`notify(usize::MAX)`), so none is lost by dropping it.
+///
+/// `on`: the wait's kind and id for the thread's record (`None`: record
+/// nothing; the sleep, if any, records itself).
 pub(crate) async fn wait_event(
     event: &event_listener::Event,
     cond: impl Fn() -> bool,
     sleep: &mut Sleep,
+    on: Option<(u8, u64)>,
 ) -> bool {
+    let mut first = true;
     loop {
         if cond() {
             return true;
@@ -288,7 +298,16 @@ pub(crate) async fn wait_event(
         if cond() {
             return true;
         }
-        if !listen_until(&mut listener, sleep).await {
+        let mut wait = pin!(listen_until(&mut listener, sleep));
+        let done = std::future::poll_fn(|cx| {
+            let p = wait.as_mut().poll(cx);
+            if let (Poll::Pending, Some((kind, id))) = (&p, on) {
+                record::pending(kind, id, 0, std::mem::take(&mut first));
+            }
+            p
+        })
+        .await;
+        if !done {
             return cond();
         }
     }

@@ -84,6 +84,8 @@ pub(crate) struct Core<T, S> {
     state: Aligned<Mutex<State<S>>>,
     /// Python's `all_tasks_done`: `join` waits here.
     all_done: Event,
+    /// Its id (`greenthread::debug`).
+    id: rt::PrimId,
     /// Ties `T` to the core.
     _items: std::marker::PhantomData<fn(T) -> T>,
 }
@@ -187,6 +189,7 @@ impl<T, S: Store<T>> Core<T, S> {
                 putters: Waiters::default(),
             })),
             all_done: Event::new(),
+            id: rt::PrimId::default(),
             _items: std::marker::PhantomData,
         }
     }
@@ -346,6 +349,7 @@ impl<T, S: Store<T>> Core<T, S> {
     /// Waits until every item put has been marked done.
     pub(crate) async fn join(&self) {
         rt::proceed().await;
+        let mut first = true;
         loop {
             let listener = {
                 let st = self.lock();
@@ -354,7 +358,7 @@ impl<T, S: Store<T>> Core<T, S> {
                 }
                 self.all_done.listen()
             };
-            listener.await;
+            rt::recorded(rt::wait::QUEUE, &self.id, &mut first, listener).await;
         }
     }
 
@@ -419,6 +423,8 @@ struct Waiting<'a, T, S> {
     ticket: Option<Ticket>,
     /// The deadline passed: the look under way is the last.
     expired: bool,
+    /// Not recorded as waiting yet (`greenthread::debug`).
+    first: bool,
 }
 
 impl<'a, T, S> Waiting<'a, T, S> {
@@ -428,6 +434,7 @@ impl<'a, T, S> Waiting<'a, T, S> {
             side,
             ticket: None,
             expired: false,
+            first: true,
         }
     }
 
@@ -447,6 +454,7 @@ impl<'a, T, S> Waiting<'a, T, S> {
         if list.is_waiting(ticket) {
             if !deadline.poll_expired(cx) {
                 list.set_waker(ticket, cx.waker());
+                rt::wait_pending(rt::wait::QUEUE, &self.core.id, 0, &mut false);
                 return None;
             }
             self.expired = true;
@@ -476,6 +484,7 @@ impl<'a, T, S> Waiting<'a, T, S> {
             return Poll::Pending;
         }
         self.ticket = Some(self.side.list(&mut st).register(cx.waker().clone()));
+        rt::wait_pending(rt::wait::QUEUE, &self.core.id, 0, &mut self.first);
         Poll::Pending
     }
 }
