@@ -6,8 +6,9 @@
 //! was called), entered once per poll and always left again, closed when
 //! the thread's task is gone; waker events (target `runtime::waker`, `op`
 //! and `task.id` = the span's id) whose clones are all dropped or consumed
-//! once the thread is gone; and the excepthook's report as an `ERROR` event
-//! with target `greenthread`.
+//! once the thread is gone; and the excepthook's report and deadlock
+//! reports as `ERROR` events, stall warnings as `WARN` events, with target
+//! `greenthread`.
 //!
 //! The recorder is the process-wide default subscriber (workers and OS
 //! threads emit from their own threads); the tests of this file run in
@@ -343,5 +344,89 @@ rt_test! {
         let message = r.fields.get("message").map(|v| format!("{v:?}")).unwrap_or_default();
         assert!(message.contains(&format!("Exception in thread {name}:")), "{message}");
         assert!(message.contains("boom in a traced thread"), "{message}");
+    }
+}
+
+/// The `greenthread` events whose message mentions `needle`.
+fn reports_naming(needle: &str) -> Vec<Report> {
+    records()
+        .lock()
+        .unwrap()
+        .reports
+        .iter()
+        .filter(|r| {
+            r.fields
+                .get("message")
+                .is_some_and(|v| format!("{v:?}").contains(needle))
+        })
+        .cloned()
+        .collect()
+}
+
+rt_test! {
+    /// A deadlock report is also an `ERROR` event, kind `deadlock`, that
+    /// names the threads of the cycle.
+    async fn deadlock_report_is_an_error_event() {
+        records();
+        greenthread::debug::set_deadlock_hook(Arc::new(|_| {}));
+        let (a, b) = (Lock::new(), Lock::new());
+        let first = unique("cycle-first");
+        let second = unique("cycle-second");
+        for (name, mine, other) in [(&first, &a, &b), (&second, &b, &a)] {
+            let (mine, other) = (mine.clone(), other.clone());
+            Thread::builder()
+                .name(name.as_str())
+                .daemon(true)
+                .build(move || async move {
+                    let _g = mine.lock().await;
+                    sleep(Duration::from_millis(200)).await;
+                    let _h = other.lock().await;
+                })
+                .start()
+                .unwrap();
+        }
+        assert!(
+            wait_until(Duration::from_secs(20), || !reports_naming(&first).is_empty()).await,
+            "no deadlock event names {first}"
+        );
+        let r = reports_naming(&first).remove(0);
+        assert_eq!(r.level, Level::ERROR);
+        assert_eq!(r.fields.get("kind").map(Value::text), Some("deadlock"));
+        let message = format!("{:?}", r.fields.get("message").unwrap());
+        assert!(message.contains(&second), "{message}");
+    }
+}
+
+rt_test! {
+    /// A stall warning is also a `WARN` event, kind `stall`, naming the
+    /// thread.
+    fn stall_warning_is_a_warn_event(kind) {
+        records();
+        greenthread::debug::set_stall_hook(Arc::new(|_| {}));
+        let name = unique("staller");
+        let rt = support::builder_for(kind)
+            .stall_warning(Some(Duration::from_millis(100)))
+            .build()
+            .unwrap();
+        let n = name.clone();
+        rt.block_on(async move {
+            let t = Thread::builder().name(n.as_str()).build(|| async {
+                // One poll that never awaits, for well over the threshold.
+                std::thread::sleep(Duration::from_millis(1500));
+            });
+            t.start().unwrap();
+            t.join_timeout(Duration::from_secs(30)).await.unwrap();
+        });
+        // Reported while the poll ran (within 100 ms + 100 ms of 1.5 s).
+        let recs = records().lock().unwrap();
+        let r = recs
+            .reports
+            .iter()
+            .find(|r| {
+                r.fields.get("kind").map(Value::text) == Some("stall")
+                    && r.fields.get("thread.name").map(Value::text) == Some(name.as_str())
+            })
+            .unwrap_or_else(|| panic!("no stall event for {name}: {:?}", recs.reports));
+        assert_eq!(r.level, Level::WARN);
     }
 }

@@ -136,6 +136,8 @@ use std::time::Duration;
 use crate::record::{self, kind, Snapshot};
 use crate::scheduler::Mode;
 use crate::thread::handle::{self, RtInner};
+#[cfg(feature = "tracing")]
+use crate::thread::instrument::{trace_report, ReportLevel};
 use crate::thread::{Kind, Thread};
 
 /// Above this many threads in one runtime, the text dump groups threads in
@@ -1000,6 +1002,10 @@ impl Detector {
             };
             let hook = deadlock_hook();
             let _ = catch_unwind(AssertUnwindSafe(|| hook(&report)));
+            #[cfg(feature = "tracing")]
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                trace_report(ReportLevel::Error, "deadlock", None, &report.to_string())
+            }));
         }
         self.reported.retain(|k| present.contains(k));
         self.last = all;
@@ -1029,6 +1035,10 @@ impl Detector {
             };
             let hook = stall_hook();
             let _ = catch_unwind(AssertUnwindSafe(|| hook(&stall)));
+            #[cfg(feature = "tracing")]
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                trace_report(ReportLevel::Warn, "stall", Some(&t), &stall.to_string())
+            }));
         }
         self.stalls.retain(|s, _| seen.contains(s));
     }

@@ -74,7 +74,8 @@ pub enum ReportLevel {
 /// `greenthread` (SPEC §12), beside whatever hook or printout reports it:
 /// fields `kind` (`"excepthook"`; `"local_leak"` for `Local` values
 /// leaked at teardown, `"handle_error"` for `ThreadingTcpServer`'s
-/// `handle_error`; the debug helper's `"deadlock"` and `"stall"`),
+/// `handle_error`; `"deadlock"` and `"stall"` for `greenthread::debug`'s
+/// reports),
 /// `thread.name` and `thread.ident` (when a thread is concerned), and the
 /// report's text as the message. Nothing without the `tracing` feature.
 ///
