@@ -6,8 +6,10 @@
 //! was called), entered once per poll and always left again, closed when
 //! the thread's task is gone; waker events (target `runtime::waker`, `op`
 //! and `task.id` = the span's id) whose clones are all dropped or consumed
-//! once the thread is gone; and the excepthook's report as an `ERROR` event
-//! with target `greenthread`.
+//! once the thread is gone; the excepthook's report as an `ERROR` event
+//! with target `greenthread`; and a subscriber that panics (creating,
+//! entering, leaving or closing a thread's span, at waker events) costs no
+//! thread, worker or lock.
 //!
 //! The recorder is the process-wide default subscriber (workers and OS
 //! threads emit from their own threads); the tests of this file run in
@@ -99,6 +101,31 @@ struct Records {
 
 struct Recorder(Arc<Mutex<Records>>);
 
+/// The records, locked (a panic of the recorder on purpose never holds
+/// the lock, but a failed assertion might).
+fn locked(m: &Mutex<Records>) -> std::sync::MutexGuard<'_, Records> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Threads named `panicky-new-N` make the recorder panic when their span is
+/// created; threads named `panicky-N` when it is entered, left or closed
+/// and at each waker event: a subscriber is user code.
+fn panics_for(name: Option<&Value>, at_creation: bool) -> bool {
+    let name = name.map(Value::text).unwrap_or("");
+    name.starts_with("panicky-new") == at_creation && name.starts_with("panicky-")
+}
+
+impl Recorder {
+    /// Whether the span `id` belongs to a `panicky-N` thread.
+    fn panicky(&self, id: u64) -> bool {
+        let records = locked(&self.0);
+        records
+            .spans
+            .get(&id)
+            .is_some_and(|s| panics_for(s.fields.get("task.name"), false))
+    }
+}
+
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, _: Context<'_, S>) {
         let meta = attrs.metadata();
@@ -107,40 +134,57 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
         }
         let mut fields = Fields::default();
         attrs.record(&mut fields);
+        let panic = panics_for(fields.0.get("task.name"), true);
         let rec = SpanRec {
             target: meta.target().into(),
             fields: fields.0,
             ..SpanRec::default()
         };
-        self.0.lock().unwrap().spans.insert(id.into_u64(), rec);
+        locked(&self.0).spans.insert(id.into_u64(), rec);
+        assert!(!panic, "the recorder panics on purpose (new span)");
     }
 
     fn on_enter(&self, id: &span::Id, _: Context<'_, S>) {
-        if let Some(s) = self.0.lock().unwrap().spans.get_mut(&id.into_u64()) {
+        let mut enters = 0;
+        if let Some(s) = locked(&self.0).spans.get_mut(&id.into_u64()) {
             s.enters += 1;
             s.inside += 1;
             s.max_inside = s.max_inside.max(s.inside);
+            enters = s.enters;
         }
+        // Every other entry, so that the others are left (and panic then).
+        assert!(
+            enters % 2 == 0 || !self.panicky(id.into_u64()),
+            "the recorder panics on purpose (enter)"
+        );
     }
 
     fn on_exit(&self, id: &span::Id, _: Context<'_, S>) {
-        if let Some(s) = self.0.lock().unwrap().spans.get_mut(&id.into_u64()) {
+        if let Some(s) = locked(&self.0).spans.get_mut(&id.into_u64()) {
             s.exits += 1;
             s.inside -= 1;
         }
+        assert!(
+            !self.panicky(id.into_u64()),
+            "the recorder panics on purpose (exit)"
+        );
     }
 
     fn on_close(&self, id: span::Id, _: Context<'_, S>) {
-        if let Some(s) = self.0.lock().unwrap().spans.get_mut(&id.into_u64()) {
+        if let Some(s) = locked(&self.0).spans.get_mut(&id.into_u64()) {
             s.closed = true;
         }
+        assert!(
+            !self.panicky(id.into_u64()),
+            "the recorder panics on purpose (close)"
+        );
     }
 
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
         let meta = event.metadata();
         let mut fields = Fields::default();
         event.record(&mut fields);
-        let mut records = self.0.lock().unwrap();
+        let mut records = locked(&self.0);
         match meta.target() {
             "runtime::waker" => {
                 let (Some(Value::U64(id)), Some(op)) =
@@ -150,10 +194,13 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
                     return;
                 };
                 let op = op.text().to_string();
-                match records.spans.get_mut(id) {
+                let id = *id;
+                match records.spans.get_mut(&id) {
                     Some(s) => *s.wakers.entry(op).or_default() += 1,
                     None => records.stray_wakers += 1,
                 }
+                drop(records);
+                assert!(!self.panicky(id), "the recorder panics on purpose (waker)");
             }
             "greenthread" => records.reports.push(Report {
                 level: *meta.level(),
@@ -185,7 +232,7 @@ fn unique(what: &str) -> String {
 
 /// The span recorded for the thread named `name` (exactly one).
 fn span_of(name: &str) -> (u64, SpanRec) {
-    let records = records().lock().unwrap();
+    let records = locked(records());
     let found: Vec<_> = records
         .spans
         .iter()
@@ -303,7 +350,7 @@ rt_test! {
         // The main thread is a `block_on` task, started in support/mod.rs.
         let main = greenthread::main_thread();
         let ident = Value::U64(main.ident().unwrap());
-        let recs = records.lock().unwrap();
+        let recs = locked(records);
         let mains: Vec<_> = recs
             .spans
             .values()
@@ -329,7 +376,7 @@ rt_test! {
         t.start().unwrap();
         t.join_timeout(Duration::from_secs(30)).await.unwrap();
         assert!(!t.is_alive());
-        let recs = records.lock().unwrap();
+        let recs = locked(records);
         let mine: Vec<_> = recs
             .reports
             .iter()
@@ -343,5 +390,35 @@ rt_test! {
         let message = r.fields.get("message").map(|v| format!("{v:?}")).unwrap_or_default();
         assert!(message.contains(&format!("Exception in thread {name}:")), "{message}");
         assert!(message.contains("boom in a traced thread"), "{message}");
+    }
+}
+
+rt_test! {
+    async fn a_panicking_subscriber_is_contained() {
+        records();
+        let lock = Lock::new();
+        let mut threads = Vec::new();
+        for name in [unique("panicky-new"), unique("panicky")] {
+            let held = lock.clone();
+            let t = Thread::builder().name(name).build(move || async move {
+                for _ in 0..3 {
+                    sleep(Duration::from_millis(5)).await;
+                    let _g = held.lock().await;
+                }
+            });
+            t.start().unwrap();
+            threads.push(t);
+        }
+        for t in &threads {
+            t.join_timeout(Duration::from_secs(30)).await.unwrap();
+            assert!(!t.is_alive(), "{t} ended despite its subscriber's panics");
+        }
+        // The workers are all alive: a fresh thread still runs, and the
+        // lock is free.
+        let after = Thread::new(|| async { sleep(Duration::from_millis(5)).await });
+        after.start().unwrap();
+        after.join_timeout(Duration::from_secs(30)).await.unwrap();
+        assert!(!after.is_alive(), "a thread started afterwards runs");
+        assert!(lock.try_acquire(), "the lock was released");
     }
 }
