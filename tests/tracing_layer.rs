@@ -6,9 +6,11 @@
 //! was called), entered once per poll and always left again, closed when
 //! the thread's task is gone; waker events (target `runtime::waker`, `op`
 //! and `task.id` = the span's id) whose clones are all dropped or consumed
-//! once the thread is gone; and the excepthook's report and deadlock
-//! reports as `ERROR` events, stall warnings as `WARN` events, with target
-//! `greenthread`.
+//! once the thread is gone; the excepthook's report and deadlock reports
+//! as `ERROR` events, stall warnings as `WARN` events, with target
+//! `greenthread`; and a subscriber that panics (creating, entering,
+//! leaving or closing a thread's span, at waker events) costs no thread,
+//! worker or lock.
 //!
 //! The recorder is the process-wide default subscriber (workers and OS
 //! threads emit from their own threads); the tests of this file run in
@@ -100,6 +102,31 @@ struct Records {
 
 struct Recorder(Arc<Mutex<Records>>);
 
+/// The records, locked (a panic of the recorder on purpose never holds
+/// the lock, but a failed assertion might).
+fn locked(m: &Mutex<Records>) -> std::sync::MutexGuard<'_, Records> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Threads named `panicky-new-N` make the recorder panic when their span is
+/// created; threads named `panicky-N` when it is entered, left or closed
+/// and at each waker event: a subscriber is user code.
+fn panics_for(name: Option<&Value>, at_creation: bool) -> bool {
+    let name = name.map(Value::text).unwrap_or("");
+    name.starts_with("panicky-new") == at_creation && name.starts_with("panicky-")
+}
+
+impl Recorder {
+    /// Whether the span `id` belongs to a `panicky-N` thread.
+    fn panicky(&self, id: u64) -> bool {
+        let records = locked(&self.0);
+        records
+            .spans
+            .get(&id)
+            .is_some_and(|s| panics_for(s.fields.get("task.name"), false))
+    }
+}
+
 impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, _: Context<'_, S>) {
         let meta = attrs.metadata();
@@ -108,40 +135,57 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
         }
         let mut fields = Fields::default();
         attrs.record(&mut fields);
+        let panic = panics_for(fields.0.get("task.name"), true);
         let rec = SpanRec {
             target: meta.target().into(),
             fields: fields.0,
             ..SpanRec::default()
         };
-        self.0.lock().unwrap().spans.insert(id.into_u64(), rec);
+        locked(&self.0).spans.insert(id.into_u64(), rec);
+        assert!(!panic, "the recorder panics on purpose (new span)");
     }
 
     fn on_enter(&self, id: &span::Id, _: Context<'_, S>) {
-        if let Some(s) = self.0.lock().unwrap().spans.get_mut(&id.into_u64()) {
+        let mut enters = 0;
+        if let Some(s) = locked(&self.0).spans.get_mut(&id.into_u64()) {
             s.enters += 1;
             s.inside += 1;
             s.max_inside = s.max_inside.max(s.inside);
+            enters = s.enters;
         }
+        // Every other entry, so that the others are left (and panic then).
+        assert!(
+            enters % 2 == 0 || !self.panicky(id.into_u64()),
+            "the recorder panics on purpose (enter)"
+        );
     }
 
     fn on_exit(&self, id: &span::Id, _: Context<'_, S>) {
-        if let Some(s) = self.0.lock().unwrap().spans.get_mut(&id.into_u64()) {
+        if let Some(s) = locked(&self.0).spans.get_mut(&id.into_u64()) {
             s.exits += 1;
             s.inside -= 1;
         }
+        assert!(
+            !self.panicky(id.into_u64()),
+            "the recorder panics on purpose (exit)"
+        );
     }
 
     fn on_close(&self, id: span::Id, _: Context<'_, S>) {
-        if let Some(s) = self.0.lock().unwrap().spans.get_mut(&id.into_u64()) {
+        if let Some(s) = locked(&self.0).spans.get_mut(&id.into_u64()) {
             s.closed = true;
         }
+        assert!(
+            !self.panicky(id.into_u64()),
+            "the recorder panics on purpose (close)"
+        );
     }
 
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
         let meta = event.metadata();
         let mut fields = Fields::default();
         event.record(&mut fields);
-        let mut records = self.0.lock().unwrap();
+        let mut records = locked(&self.0);
         match meta.target() {
             "runtime::waker" => {
                 let (Some(Value::U64(id)), Some(op)) =
@@ -151,10 +195,13 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
                     return;
                 };
                 let op = op.text().to_string();
-                match records.spans.get_mut(id) {
+                let id = *id;
+                match records.spans.get_mut(&id) {
                     Some(s) => *s.wakers.entry(op).or_default() += 1,
                     None => records.stray_wakers += 1,
                 }
+                drop(records);
+                assert!(!self.panicky(id), "the recorder panics on purpose (waker)");
             }
             "greenthread" => records.reports.push(Report {
                 level: *meta.level(),
@@ -186,7 +233,7 @@ fn unique(what: &str) -> String {
 
 /// The span recorded for the thread named `name` (exactly one).
 fn span_of(name: &str) -> (u64, SpanRec) {
-    let records = records().lock().unwrap();
+    let records = locked(records());
     let found: Vec<_> = records
         .spans
         .iter()
@@ -254,17 +301,17 @@ rt_test! {
         let lock = Lock::new();
         let sleeper = Thread::builder().name(&sleeper_name).build(|| async {
             for _ in 0..3 {
-                sleep(Duration::from_millis(5)).await;
+                sleep(Duration::from_millis(100)).await;
             }
         });
         let held = lock.clone();
         let holder = Thread::builder().name(&holder_name).build(move || async move {
             let _g = held.lock().await;
-            sleep(Duration::from_millis(50)).await;
+            sleep(Duration::from_millis(300)).await;
         });
         let wanted = lock.clone();
         let waiter = Thread::builder().name(&waiter_name).build(move || async move {
-            sleep(Duration::from_millis(10)).await;
+            sleep(Duration::from_millis(100)).await;
             let _g = wanted.lock().await;
         });
         let (r1, l1) = (sleeper.start(), line!());
@@ -291,10 +338,12 @@ rt_test! {
 
         let s = closed(&sleeper_name).await;
         check_span(&s, &sleeper, "thread", l1);
-        assert!(s.enters >= 4, "{sleeper_name}: one poll per sleep and the last: {s:?}");
+        // A sleep that had elapsed by its first poll (a thread preempted
+        // for 100 ms) needs no wake: at least one of the three waits.
+        assert!(s.enters >= 2, "{sleeper_name}: polled again after a sleep: {s:?}");
         let wakes = s.wakers.get("waker.wake").copied().unwrap_or(0)
             + s.wakers.get("waker.wake_by_ref").copied().unwrap_or(0);
-        assert!(wakes >= 3, "{sleeper_name}: woken by each sleep: {:?}", s.wakers);
+        assert!(wakes >= 1, "{sleeper_name}: woken by a sleep: {:?}", s.wakers);
         check_span(&closed(&holder_name).await, &holder, "thread", l2);
         let w = closed(&waiter_name).await;
         check_span(&w, &waiter, "thread", l3);
@@ -304,7 +353,7 @@ rt_test! {
         // The main thread is a `block_on` task, started in support/mod.rs.
         let main = greenthread::main_thread();
         let ident = Value::U64(main.ident().unwrap());
-        let recs = records.lock().unwrap();
+        let recs = locked(records);
         let mains: Vec<_> = recs
             .spans
             .values()
@@ -330,7 +379,7 @@ rt_test! {
         t.start().unwrap();
         t.join_timeout(Duration::from_secs(30)).await.unwrap();
         assert!(!t.is_alive());
-        let recs = records.lock().unwrap();
+        let recs = locked(records);
         let mine: Vec<_> = recs
             .reports
             .iter()
@@ -347,11 +396,39 @@ rt_test! {
     }
 }
 
+rt_test! {
+    async fn a_panicking_subscriber_is_contained() {
+        records();
+        let lock = Lock::new();
+        let mut threads = Vec::new();
+        for name in [unique("panicky-new"), unique("panicky")] {
+            let held = lock.clone();
+            let t = Thread::builder().name(name).build(move || async move {
+                for _ in 0..3 {
+                    sleep(Duration::from_millis(5)).await;
+                    let _g = held.lock().await;
+                }
+            });
+            t.start().unwrap();
+            threads.push(t);
+        }
+        for t in &threads {
+            t.join_timeout(Duration::from_secs(30)).await.unwrap();
+            assert!(!t.is_alive(), "{t} ended despite its subscriber's panics");
+        }
+        // The workers are all alive: a fresh thread still runs, and the
+        // lock is free.
+        let after = Thread::new(|| async { sleep(Duration::from_millis(5)).await });
+        after.start().unwrap();
+        after.join_timeout(Duration::from_secs(30)).await.unwrap();
+        assert!(!after.is_alive(), "a thread started afterwards runs");
+        assert!(lock.try_acquire(), "the lock was released");
+    }
+}
+
 /// The `greenthread` events whose message mentions `needle`.
 fn reports_naming(needle: &str) -> Vec<Report> {
-    records()
-        .lock()
-        .unwrap()
+    locked(records())
         .reports
         .iter()
         .filter(|r| {
@@ -418,7 +495,7 @@ rt_test! {
             t.join_timeout(Duration::from_secs(30)).await.unwrap();
         });
         // Reported while the poll ran (within 100 ms + 100 ms of 1.5 s).
-        let recs = records().lock().unwrap();
+        let recs = locked(records());
         let r = recs
             .reports
             .iter()

@@ -376,7 +376,9 @@ impl Runtime {
     fn block_on_at<F: Future>(&self, main: F, loc: SpawnLocation) -> F::Output {
         let rt = &self.inner;
         let _entered = Entered::enter(rt);
-        blocking(|| {
+        // `move` (`rt` is a reference): the location is captured by value,
+        // zero-sized without the `tracing` feature.
+        blocking(move || {
             rt.main
                 .inner
                 .native_id
@@ -481,7 +483,10 @@ pub fn run<F: Future>(main: F) -> F::Output {
         Err(e) => panic!("greenthread: cannot build the runtime: {e}"),
     };
     let loc = SpawnLocation::capture();
-    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on_at(main, loc)));
+    let rt_ref = &rt;
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        rt_ref.block_on_at(main, loc)
+    }));
     drop(rt);
     match out {
         Ok(v) => v,

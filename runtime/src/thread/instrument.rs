@@ -139,25 +139,43 @@ mod traced {
             };
             let loc = loc.loc;
             // The fields are evaluated only if a subscriber enables the
-            // span: no name is formatted otherwise.
-            let span = tracing::trace_span!(
-                target: "greenthread::thread",
-                parent: None,
-                "runtime.spawn",
-                kind = %kind,
-                task.name = %thread.name(),
-                task.id = thread.inner.ident.load(std::sync::atomic::Ordering::Relaxed),
-                size.bytes = size,
-                loc.file = loc.file(),
-                loc.line = loc.line(),
-                loc.col = loc.column(),
-            );
+            // span: no name is formatted otherwise. A subscriber is user
+            // code: if it panics the thread runs without a span (the
+            // thread is registered by now and must start).
+            let make = || {
+                tracing::trace_span!(
+                    target: "greenthread::thread",
+                    parent: None,
+                    "runtime.spawn",
+                    kind = %kind,
+                    task.name = %thread.name(),
+                    task.id = thread.inner.ident.load(std::sync::atomic::Ordering::Relaxed),
+                    size.bytes = size,
+                    loc.file = loc.file(),
+                    loc.line = loc.line(),
+                    loc.col = loc.column(),
+                )
+            };
+            let span = catch_unwind(AssertUnwindSafe(make)).unwrap_or_else(|p| {
+                drop_caught(p);
+                tracing::Span::none()
+            });
             TaskTrace { span, waker: None }
         }
 
-        /// The span, to enter for one poll.
-        pub(crate) fn span(&self) -> &tracing::Span {
-            &self.span
+        /// Runs `poll` inside the span (entered before, left after). A
+        /// subscriber's panic on entering or leaving is caught and dropped:
+        /// it must not unwind out of the task's poll (a worker's loop, or
+        /// async-task's guards).
+        pub(crate) fn in_span<R>(&self, poll: impl FnOnce() -> R) -> R {
+            let entered = catch_unwind(AssertUnwindSafe(|| self.span.enter()))
+                .map_err(drop_caught)
+                .ok();
+            let out = poll();
+            if let Err(p) = catch_unwind(AssertUnwindSafe(move || drop(entered))) {
+                drop_caught(p);
+            }
+            out
         }
 
         /// The traced waker wrapping `task` (a borrowed view: never
@@ -181,6 +199,14 @@ mod traced {
             // `self` — hence the `Arc` — lives (one poll); its clones hold
             // their own counts. Nothing here can unwind.
             Some(ManuallyDrop::new(unsafe { Waker::from_raw(raw) }))
+        }
+    }
+
+    impl Drop for TaskTrace {
+        /// Closes the span; a subscriber's panic there is caught (a task's
+        /// future is dropped under async-task's abort guard).
+        fn drop(&mut self) {
+            drop_caught(std::mem::replace(&mut self.span, tracing::Span::none()));
         }
     }
 

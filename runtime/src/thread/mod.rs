@@ -389,7 +389,9 @@ impl Thread {
     #[cfg_attr(feature = "tracing", track_caller)]
     pub fn start(&self) -> Result<(), ThreadError> {
         let loc = instrument::SpawnLocation::capture();
-        context::with_runtime_or_global(|current| match &self.inner.home {
+        // `move`: the location is zero-sized without the feature, but a
+        // reference to it would not be.
+        context::with_runtime_or_global(move |current| match &self.inner.home {
             // Started from its home runtime (the usual case): borrowed, no
             // reference count touched.
             Some(home) if !std::ptr::eq(home.as_ptr(), Arc::as_ptr(current)) => {

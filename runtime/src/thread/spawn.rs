@@ -51,7 +51,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    context::with_runtime_or_global(|rt| spawn_on(rt, thread, future, loc))
+    context::with_runtime_or_global(move |rt| spawn_on(rt, thread, future, loc))
 }
 
 /// Starts `future` as `thread` on `rt`; `loc`: where it was spawned.

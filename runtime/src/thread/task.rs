@@ -275,13 +275,10 @@ impl<F: Future> ThreadTask<F> {
     fn poll_traced(&mut self, cx: &mut Context<'_>) -> Poll<<Self as Future>::Output> {
         let mut trace = std::mem::take(&mut self.trace);
         let traced = trace.waker(cx.waker());
-        let out = {
-            let _entered = trace.span().enter();
-            match &traced {
-                Some(w) => self.poll_thread(&mut Context::from_waker(w)),
-                None => self.poll_thread(cx),
-            }
-        };
+        let out = trace.in_span(|| match &traced {
+            Some(w) => self.poll_thread(&mut Context::from_waker(w)),
+            None => self.poll_thread(cx),
+        });
         self.trace = trace;
         out
     }
