@@ -74,8 +74,11 @@ type MakeThread = Box<dyn Fn(TcpStream, SocketAddr, ThreadBuilder) -> Thread + S
 ///
 /// greenthread::run(async {
 ///     let server = ThreadingTcpServer::bind("127.0.0.1:0", |stream: TcpStream, _peer| async move {
-///         let (mut r, mut w) = stream.into_split();
-///         let _ = futures::io::copy(&mut r, &mut w).await;
+///         let (r, mut w) = stream.into_split();
+///         // A 64 KiB copy buffer (`futures::io::copy` has 8 KiB): large
+///         // payloads then cost one read and one write, as in CPython.
+///         let r = futures::io::BufReader::with_capacity(64 * 1024, r);
+///         let _ = futures::io::copy_buf(r, &mut w).await;
 ///     })
 ///     .unwrap();
 ///     let server = Arc::new(server);
