@@ -42,17 +42,41 @@ enum ListEntry {
     Notified { seq: u32 },
 }
 
-/// Waiters in arrival order. Two words in the queue's state: the list
-/// itself is boxed on first use, so the uncontended path, which reads only
-/// `waiting`, touches no extra cache line (W7: the queue's hot state is
-/// what two workers pass back and forth).
-#[derive(Debug, Default)]
+/// Waiters in arrival order. A waiter that finds nobody else waiting takes
+/// the inline `solo` slot; only the ones that queue behind it go to the
+/// list, which is boxed on first use. Most lists hold at most one waiter
+/// (a queue's getter or putter of a producer/consumer pair): waiting,
+/// notifying and leaving then touch only the queue's state, which its mutex
+/// guards anyway, and no extra cache line (W5: a thousand ping-pong pairs
+/// keep two thousand queues' waiters hot; W7: the queue's hot state is what
+/// two workers pass back and forth).
+#[derive(Debug)]
 pub(crate) struct Waiters {
     /// Tickets in the `Waiting` state.
     waiting: usize,
-    /// The list, once anybody has waited.
+    /// The oldest waiter, when it came to an empty list (`Free` otherwise).
+    /// While it is `Waiting`, every waiter in `list` came after it.
+    solo: ListEntry,
+    /// The next registration number (wraps: a slot is reused long before
+    /// four billion registrations could make two tickets alike).
+    next_seq: u32,
+    /// The waiters behind `solo`, once any had to queue.
     list: Option<Box<List>>,
 }
+
+impl Default for Waiters {
+    fn default() -> Self {
+        Waiters {
+            waiting: 0,
+            solo: ListEntry::Free,
+            next_seq: 0,
+            list: None,
+        }
+    }
+}
+
+/// The [`Ticket::key`] of the inline `solo` slot.
+const SOLO: u32 = u32::MAX;
 
 /// The body of [`Waiters`].
 #[derive(Debug, Default)]
@@ -64,17 +88,20 @@ struct List {
     /// Tickets in arrival order. A ticket whose owner left stays here until
     /// it reaches the front (or a compaction): it is skipped then.
     order: VecDeque<Ticket>,
-    /// The next registration number (wraps: a slot is reused long before
-    /// four billion registrations could make two tickets alike).
-    next_seq: u32,
 }
 
 impl Waiters {
     /// Adds a waiter at the back.
     pub(crate) fn register(&mut self, waker: Waker) -> Ticket {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1);
+        self.waiting += 1;
+        if self.waiting == 1 && matches!(self.solo, ListEntry::Free) {
+            // Nobody waits: this is the oldest waiter.
+            self.solo = ListEntry::Waiting { seq, waker };
+            return Ticket { key: SOLO, seq };
+        }
         let list = self.list.get_or_insert_with(Box::default);
-        let seq = list.next_seq;
-        list.next_seq = list.next_seq.wrapping_add(1);
         let slot = ListEntry::Waiting { seq, waker };
         let key = match list.free.pop() {
             Some(key) => {
@@ -89,7 +116,6 @@ impl Waiters {
             }
         };
         let ticket = Ticket { key, seq };
-        self.waiting += 1;
         // Tickets of waiters that left pile up only if nobody is ever
         // notified (say, `get` timeouts on a queue nobody puts to): drop them
         // once they outnumber the live ones.
@@ -101,20 +127,30 @@ impl Waiters {
         ticket
     }
 
+    /// The slot `ticket` was given (it may hold a later waiter by now).
+    fn entry(&self, ticket: Ticket) -> Option<&ListEntry> {
+        if ticket.key == SOLO {
+            Some(&self.solo)
+        } else {
+            self.list.as_ref()?.slots.get(ticket.key as usize)
+        }
+    }
+
     /// Whether `ticket` still waits (has not been notified).
     pub(crate) fn is_waiting(&self, ticket: Ticket) -> bool {
-        self.list
-            .as_ref()
-            .is_some_and(|l| is_waiting(&l.slots, ticket))
+        matches!(self.entry(ticket), Some(ListEntry::Waiting { seq, .. }) if *seq == ticket.seq)
     }
 
     /// Makes `waker` the one woken for a waiting `ticket`.
     pub(crate) fn set_waker(&mut self, ticket: Ticket, waker: &Waker) {
-        let Some(list) = self.list.as_mut() else {
-            return;
+        let entry = if ticket.key == SOLO {
+            Some(&mut self.solo)
+        } else {
+            self.list
+                .as_mut()
+                .and_then(|l| l.slots.get_mut(ticket.key as usize))
         };
-        if let Some(ListEntry::Waiting { seq, waker: w }) = list.slots.get_mut(ticket.key as usize)
-        {
+        if let Some(ListEntry::Waiting { seq, waker: w }) = entry {
             if *seq == ticket.seq && !w.will_wake(waker) {
                 w.clone_from(waker);
             }
@@ -133,6 +169,15 @@ impl Waiters {
 
     #[cold]
     fn notify_slow(&mut self) -> Option<Waker> {
+        if let ListEntry::Waiting { seq, .. } = self.solo {
+            // The oldest waiter (`solo`'s invariant).
+            if let ListEntry::Waiting { waker, .. } =
+                std::mem::replace(&mut self.solo, ListEntry::Notified { seq })
+            {
+                self.waiting -= 1;
+                return Some(waker);
+            }
+        }
         let list = self.list.as_mut()?;
         while let Some(t) = list.order.pop_front() {
             let slot = &mut list.slots[t.key as usize];
@@ -161,11 +206,16 @@ impl Waiters {
     /// Takes `ticket` out of the list; returns whether it had been notified
     /// (a notification its owner did not use).
     pub(crate) fn remove(&mut self, ticket: Ticket) -> bool {
-        let Some(list) = self.list.as_mut() else {
-            return false;
-        };
-        let Some(slot) = list.slots.get_mut(ticket.key as usize) else {
-            return false;
+        let (slot, list) = if ticket.key == SOLO {
+            (&mut self.solo, None)
+        } else {
+            let Some(list) = self.list.as_mut() else {
+                return false;
+            };
+            let Some(slot) = list.slots.get_mut(ticket.key as usize) else {
+                return false;
+            };
+            (slot, Some(&mut list.free))
         };
         let notified = match slot {
             ListEntry::Waiting { seq, .. } if *seq == ticket.seq => {
@@ -176,7 +226,9 @@ impl Waiters {
             _ => return false, // not this ticket's slot any more
         };
         *slot = ListEntry::Free;
-        list.free.push(ticket.key);
+        if let Some(free) = list {
+            free.push(ticket.key);
+        }
         notified
     }
 }
@@ -355,6 +407,42 @@ mod tests {
         wake_all(w.notify_one());
         assert_eq!(cb.0.load(Ordering::SeqCst), 1);
         assert!(w.notify_one().is_none());
+    }
+
+    #[test]
+    fn solo_slot_keeps_arrival_order() {
+        let mut w = Waiters::default();
+        let (ca, a) = waker();
+        let (cb, b) = waker();
+        let (cc, c) = waker();
+        let ta = w.register(a);
+        assert_eq!(ta.key, SOLO, "the first waiter is inline");
+        let tb = w.register(b);
+        assert_ne!(tb.key, SOLO, "the second queues behind it");
+        assert!(!w.remove(ta), "a leaves before being notified");
+        let tc = w.register(c);
+        assert_ne!(tc.key, SOLO, "b still waits: c must queue behind b");
+        wake_all(w.notify_one());
+        assert_eq!(cb.0.load(Ordering::SeqCst), 1, "b before c");
+        assert_eq!(cc.0.load(Ordering::SeqCst), 0);
+        wake_all(w.notify_one());
+        assert_eq!(cc.0.load(Ordering::SeqCst), 1);
+        assert_eq!(ca.0.load(Ordering::SeqCst), 0, "a left: never woken");
+        assert!(w.remove(tb) && w.remove(tc), "both were notified");
+        // A notified solo waiter that has not looked yet still holds the
+        // slot: the next waiter queues in the list, and is the one notified.
+        let (cd, d) = waker();
+        let (ce, e) = waker();
+        let td = w.register(d);
+        assert_eq!(td.key, SOLO);
+        wake_all(w.notify_one());
+        let te = w.register(e);
+        assert_ne!(te.key, SOLO);
+        wake_all(w.notify_one());
+        assert_eq!(cd.0.load(Ordering::SeqCst), 1);
+        assert_eq!(ce.0.load(Ordering::SeqCst), 1);
+        assert!(w.remove(td) && w.remove(te));
+        assert_eq!(w.waiting, 0);
     }
 
     #[test]

@@ -704,7 +704,17 @@ impl ThreadInner {
     /// Marks the thread `STOPPED` and wakes every joiner.
     pub(crate) fn mark_stopped(&self) {
         self.state.transition_to_stopped();
-        self.done.notify(usize::MAX);
+        // `Event::notify` allocates the event's list on first use, even
+        // with nobody listening, and most threads are never joined through
+        // it (a `spawn` handle waits on the task): a malloc and a free per
+        // thread (W2). So look for listeners first. Every joiner listens,
+        // then looks at the state again, and `listen` fences (SeqCst) after
+        // registering; with this fence, either its look sees `STOPPED` or
+        // this count sees it.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.done.total_listeners() > 0 {
+            self.done.notify(usize::MAX);
+        }
     }
 }
 

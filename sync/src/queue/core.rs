@@ -2,13 +2,36 @@
 //! and [`PriorityQueue`](super::PriorityQueue): Python's `queue.Queue` with
 //! the ordering left to a [`Store`] (Python's `_put`/`_get` hooks).
 
-use std::sync::PoisonError;
 // loom's mutex under the crate's loom models, so that the queue's waiting
 // protocol (the mutex, the waiter lists, the wakers) is model-checked.
 #[cfg(all(loom, test))]
 use loom::sync::{Mutex, MutexGuard};
+// Otherwise parking_lot's: std's futex mutex puts a thread to sleep in the
+// kernel as soon as it loses one race for a released lock after its short
+// spin, and every unlock of a lock so marked is a futex wake. Two workers
+// hammering one queue (W7: 4 producers and 4 consumers on 2 workers) then
+// made a futex call every few hundred items and slept whole worker OS
+// threads: the slow one of W7's two modes. parking_lot's lock spins with
+// backoff and yields before it parks, and unlocks with one CAS unless a
+// thread really parked.
 #[cfg(not(all(loom, test)))]
-use std::sync::{Mutex, MutexGuard};
+use parking_lot::{Mutex, MutexGuard};
+
+/// Locks the queue's state. A panic under the lock can only come from the
+/// item's `Ord` (PriorityQueue), inside a [`Settle`], which leaves the
+/// counters consistent; so loom's poisoning is ignored (parking_lot's lock
+/// has none).
+#[inline]
+fn lock_state<S>(m: &Mutex<State<S>>) -> MutexGuard<'_, State<S>> {
+    #[cfg(all(loom, test))]
+    {
+        m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+    #[cfg(not(all(loom, test)))]
+    {
+        m.lock()
+    }
+}
 
 use std::future::poll_fn;
 use std::task::{Context, Poll};
@@ -91,11 +114,10 @@ pub(crate) struct Core<T, S> {
 }
 
 impl<T, S> Core<T, S> {
-    /// Locks the state. A panic under the lock can only come from the
-    /// item's `Ord` (PriorityQueue), inside a [`Settle`], which leaves the
-    /// counters consistent; so poisoning is ignored.
+    /// Locks the state ([`lock_state`]).
+    #[inline]
     fn lock(&self) -> MutexGuard<'_, State<S>> {
-        self.state.0.lock().unwrap_or_else(PoisonError::into_inner)
+        lock_state(&self.state.0)
     }
 }
 
@@ -747,21 +769,12 @@ pub(crate) use queue_type;
 
 /// Items in a core, without the store's bounds (for `Debug`).
 pub(crate) fn len_of<T, S: StoreLen>(core: &Core<T, S>) -> usize {
-    core.state
-        .0
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .store
-        .store_len()
+    lock_state(&core.state.0).store.store_len()
 }
 
 /// The bound of a core, without the store's bounds (for `Debug`).
 pub(crate) fn maxsize_of<T, S>(core: &Core<T, S>) -> usize {
-    core.state
-        .0
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .maxsize
+    lock_state(&core.state.0).maxsize
 }
 
 /// Length without the item bounds that [`Store`] may carry.
