@@ -1,7 +1,12 @@
 //! Thread idents (Python's `get_ident()`): unique, never 0, never reused,
-//! handed out in blocks per OS thread.
+//! handed out in blocks per OS thread; and the counter behind automatic
+//! names.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The process-wide counter behind `Thread-N` and `Dummy-N` names (Python's
+/// `_counter`), shared with `Timer`; explicitly named threads don't use it.
+pub(crate) static NAME_COUNTER: AtomicU64 = AtomicU64::new(1);
 
 /// The process-wide ident counter (never 0; never reused).
 static IDENT_COUNTER: AtomicU64 = AtomicU64::new(1);

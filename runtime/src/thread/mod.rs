@@ -28,11 +28,14 @@
 //!    `spawn` gets its result through the same `async_task::Task`.
 
 pub(crate) mod blocking;
+mod builder;
 pub(crate) mod context;
 mod error;
+mod functions;
 pub(crate) mod handle;
 mod hooks;
 mod ident;
+mod inner;
 pub(crate) mod instrument;
 mod local;
 pub(crate) mod registry;
@@ -43,169 +46,39 @@ pub(crate) mod task;
 mod timer;
 
 pub use blocking::block_on;
+pub use builder::ThreadBuilder;
 pub use error::{JoinError, ThreadError};
+pub(crate) use functions::current_thread_unseen;
+pub use functions::{
+    active_count, current_thread, enumerate, exit, get_ident, get_native_id, main_thread,
+    stack_size,
+};
 pub use hooks::{
     excepthook, getprofile, gettrace, set_excepthook, setprofile, setprofile_all_threads, settrace,
     settrace_all_threads, ExceptHook, ExceptHookArgs, TraceEvent, TraceHook,
 };
 pub(crate) use hooks::{
-    install_at_start as hooks_install, install_panic_hook, uninstall as hooks_uninstall, Hooks,
+    install_at_start as hooks_install, install_panic_hook, uninstall as hooks_uninstall,
 };
-pub(crate) use ident::next_ident;
+pub(crate) use ident::{next_ident, NAME_COUNTER};
+pub(crate) use inner::{
+    Extra, Kind, Parts, TargetOrWaker, ThreadInner, CANCELLED, HIDDEN, LOCALS_CLOSED,
+};
 pub(crate) use local::teardown as teardown_locals;
 pub use local::Local;
 pub(crate) use spawn::spawn_on;
 pub use spawn::{spawn, JoinHandle};
 pub use target::Target;
-pub(crate) use target::{Body, BodyFuture, RunTarget};
+pub(crate) use target::{Body, BodyFuture};
 pub use timer::Timer;
 
-use std::any::Any;
 use std::fmt;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::Waker;
 use std::time::Duration;
 
 use event_listener::{Event, Listener};
 use state::Lifecycle;
-
-/// The Python class a thread shows in its `Display`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// `Thread`.
-    Thread,
-    /// `_MainThread`.
-    Main,
-    /// `_DummyThread`: a foreign OS thread.
-    Dummy,
-    /// `Timer`.
-    Timer,
-    /// A thread of [`start_new_thread`](crate::lowlevel::start_new_thread)
-    /// (Python's `_thread`): no `Thread` object, so hidden from
-    /// `enumerate()` and unnamed until it calls `current_thread()`, which
-    /// makes it a registered `_DummyThread` (`Dummy-N`) — as in CPython.
-    Raw,
-}
-
-/// `ThreadInner::flags`: asks the thread's wrapper to drop its target
-/// (shutdown).
-pub(crate) const CANCELLED: u8 = 1;
-/// `ThreadInner::flags`: its `Local` values have been torn down; a value
-/// created afterwards is dropped as soon as it has been used.
-pub(crate) const LOCALS_CLOSED: u8 = 2;
-/// `ThreadInner::flags`: a `Kind::Raw` thread not yet seen by
-/// `current_thread()`: registered (so shutdown finds it) but not counted
-/// by `enumerate()`/`active_count()`. Changed only under its registry
-/// shard's lock.
-pub(crate) const HIDDEN: u8 = 4;
-
-/// The process-wide counter behind `Thread-N` and `Dummy-N` names (Python's
-/// `_counter`), shared with `Timer`; explicitly named threads don't use it.
-static NAME_COUNTER: AtomicU64 = AtomicU64::new(1);
-/// The shared state of one thread.
-pub(crate) struct ThreadInner {
-    /// Python class.
-    pub(crate) kind: Kind,
-    /// `INITIAL`, `STARTED` or `STOPPED`.
-    pub(crate) state: Lifecycle,
-    /// [`CANCELLED`], [`LOCALS_CLOSED`], [`HIDDEN`].
-    pub(crate) flags: AtomicU8,
-    /// The daemon flag.
-    daemon: AtomicBool,
-    /// Its slot in the registry (`registry::NO_SLOT`: not registered).
-    pub(crate) reg_slot: AtomicU32,
-    /// Python's `ident`; 0 until started.
-    pub(crate) ident: AtomicU64,
-    /// The OS thread it last ran on; 0 until it has run.
-    pub(crate) native_id: AtomicU64,
-    /// `N` of the automatic name (0: named explicitly, or a
-    /// `start_new_thread` thread not yet seen by `current_thread()`).
-    pub(crate) auto_n: AtomicU64,
-    /// Notified when the thread is marked `STOPPED`.
-    pub(crate) done: Event,
-    /// What it waits on (`crate::record`; written only by the thread).
-    pub(crate) record: crate::record::WaitRecord,
-    /// The target or the task's waker, and the rarely used state; one lock
-    /// for all of it keeps a parked thread small (issue 6, W9).
-    pub(crate) parts: Mutex<Parts>,
-    /// The runtime the thread was created in (`None`: outside any runtime);
-    /// `start()` starts it there, so starting it after that runtime shut
-    /// down fails (SPEC §10.4) instead of running it elsewhere.
-    home: Option<std::sync::Weak<handle::RtInner>>,
-}
-
-/// What a thread's one lock guards.
-#[derive(Default)]
-pub(crate) struct Parts {
-    /// The target until `start()`, then the task's waker until the end.
-    pub(crate) slot: TargetOrWaker,
-    /// Boxed on first use: most threads never need it.
-    extra: Option<Box<Extra>>,
-}
-
-impl Parts {
-    /// The rarely used state, created on first use.
-    pub(crate) fn extra(&mut self) -> &mut Extra {
-        self.extra.get_or_insert_with(Box::default)
-    }
-
-    /// The `Local` values, taken out (the thread is ending).
-    pub(crate) fn take_locals(&mut self) -> Vec<(usize, Box<dyn Any + Send>)> {
-        self.extra
-            .as_mut()
-            .map(|e| std::mem::take(&mut e.locals))
-            .unwrap_or_default()
-    }
-
-    /// The number of `Local` values.
-    pub(crate) fn locals_len(&self) -> usize {
-        self.extra.as_ref().map_or(0, |e| e.locals.len())
-    }
-
-    /// Takes out the oldest `Local` value, if any.
-    pub(crate) fn take_first_local(&mut self) -> Option<Box<dyn Any + Send>> {
-        let locals = &mut self.extra.as_mut()?.locals;
-        (!locals.is_empty()).then(|| locals.remove(0).1)
-    }
-}
-
-/// A thread's target, then its task's waker.
-#[derive(Default)]
-pub(crate) enum TargetOrWaker {
-    /// Neither (taken, or never had one: main, dummy, `spawn`).
-    #[default]
-    Empty,
-    /// The target, until `start()` takes it.
-    Target(Body),
-    /// The task's waker, so shutdown can wake it to be cancelled.
-    Waker(Waker),
-}
-
-/// The state few threads use.
-#[derive(Default)]
-pub(crate) struct Extra {
-    /// An explicit (or renamed) name; `None`: the automatic one.
-    pub(crate) name: Option<Box<str>>,
-    /// `Local` values: (key, value).
-    pub(crate) locals: Vec<(usize, Box<dyn Any + Send>)>,
-    /// Trace and profile hooks installed in this thread.
-    pub(crate) hooks: Option<Arc<Hooks>>,
-}
-
-impl ThreadInner {
-    /// Whether `flag` (of `flags`) is set.
-    pub(crate) fn has_flag(&self, flag: u8) -> bool {
-        self.flags.load(Ordering::Acquire) & flag != 0
-    }
-
-    /// Locks the thread's parts (never poisoned in practice: nothing panics
-    /// under this lock; a poisoned one is used as is).
-    pub(crate) fn parts(&self) -> std::sync::MutexGuard<'_, Parts> {
-        self.parts.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
 
 /// A Python-style thread (`threading.Thread`). A cheap handle: clones are
 /// the same thread, and `==` is identity.
@@ -237,65 +110,6 @@ impl Eq for Thread {}
 impl std::hash::Hash for Thread {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         Arc::as_ptr(&self.inner).hash(state);
-    }
-}
-
-/// Builds a [`Thread`] with a name or daemon flag (Python's `Thread(name=,
-/// daemon=)`), or spawns a future as one.
-#[derive(Debug, Default, Clone)]
-#[must_use]
-pub struct ThreadBuilder {
-    name: Option<String>,
-    daemon: Option<bool>,
-}
-
-impl ThreadBuilder {
-    /// Sets the name (an empty name means the automatic `Thread-N`, as in
-    /// Python).
-    pub fn name(mut self, name: impl Into<String>) -> ThreadBuilder {
-        let name = name.into();
-        self.name = if name.is_empty() { None } else { Some(name) };
-        self
-    }
-
-    /// Sets the daemon flag (default: the creating thread's).
-    pub fn daemon(mut self, daemon: bool) -> ThreadBuilder {
-        self.daemon = Some(daemon);
-        self
-    }
-
-    /// Creates the (not yet started) thread.
-    pub fn build<T: Target>(self, target: T) -> Thread {
-        self.build_kind(Kind::Thread, target)
-    }
-
-    /// Creates a (not yet started) thread of `kind` running `target`.
-    pub(crate) fn build_kind<T: Target>(self, kind: Kind, target: T) -> Thread {
-        let body = Box::new(BodyFuture(RunTarget::Init(target, T::run)));
-        self.build_inner(kind, Some(body))
-    }
-
-    /// Starts `future` as a thread with this name and daemon flag, returning
-    /// a handle to its result (see [`spawn`]).
-    #[cfg_attr(feature = "tracing", track_caller)]
-    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let thread = self.build_inner(Kind::Thread, None);
-        spawn::spawn_thread(thread, future, instrument::SpawnLocation::capture())
-    }
-
-    pub(crate) fn build_inner(self, kind: Kind, target: Option<Body>) -> Thread {
-        let daemon = self.daemon.unwrap_or_else(current_is_daemon);
-        let auto_n = match (&self.name, kind) {
-            // A `start_new_thread` thread takes its `Dummy-N` when it is
-            // first seen (`registry::reveal`).
-            (Some(_), _) | (None, Kind::Raw) => 0,
-            (None, _) => NAME_COUNTER.fetch_add(1, Ordering::Relaxed),
-        };
-        Thread::from_parts(kind, self.name, auto_n, daemon, target)
     }
 }
 
@@ -608,113 +422,6 @@ impl fmt::Display for Thread {
 impl fmt::Debug for Thread {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
-    }
-}
-
-/// Whether the calling thread is a daemon (what new threads inherit).
-fn current_is_daemon() -> bool {
-    context::with_thread(|t| t.map(|t| t.daemon.load(Ordering::Relaxed)))
-        .unwrap_or_else(|| current_thread().is_daemon())
-}
-
-/// The calling thread (Python's `current_thread()`): the green thread being
-/// run, the runtime's main thread, or — on an OS thread greenthread did not
-/// start — a `_DummyThread` registered for it.
-#[doc(alias = "currentThread")]
-pub fn current_thread() -> Thread {
-    let t = current_thread_unseen();
-    if t.inner.kind == Kind::Raw {
-        registry::reveal(&t);
-    }
-    t
-}
-
-/// [`current_thread`] without making a `start_new_thread` thread a visible
-/// `_DummyThread` (what `Local` uses: Python's `threading.local` does not
-/// call `current_thread()` either).
-pub(crate) fn current_thread_unseen() -> Thread {
-    context::thread().unwrap_or_else(registry::dummy_for_this_os_thread)
-}
-
-/// The main thread (Python's `main_thread()`): the thread running the
-/// runtime's `run`/`block_on` future; outside any runtime, the process-wide
-/// runtime's main thread.
-pub fn main_thread() -> Thread {
-    handle::current_or_global().main.clone()
-}
-
-/// The number of alive threads (Python's `active_count()`), equal to
-/// `enumerate().len()`.
-#[doc(alias = "activeCount")]
-pub fn active_count() -> usize {
-    handle::current_or_global().registry.len()
-}
-
-/// All alive threads of the calling thread's runtime, main, daemon and dummy
-/// threads included, in start order (Python's `threading.enumerate()`). A
-/// [`start_new_thread`](crate::lowlevel::start_new_thread) thread is listed
-/// once it has called [`current_thread`], as in Python.
-pub fn enumerate() -> Vec<Thread> {
-    handle::current_or_global().registry.visible()
-}
-
-/// The calling thread's ident (Python's `get_ident()`).
-pub fn get_ident() -> u64 {
-    context::with_thread(|t| t.map(|t| t.ident.load(Ordering::Relaxed)))
-        .unwrap_or_else(|| current_thread().ident().unwrap_or(0))
-}
-
-/// The calling OS thread's kernel id (Python's `get_native_id()`).
-pub fn get_native_id() -> u64 {
-    crate::native::native_id()
-}
-
-/// Ends the calling thread quietly (Python's `_thread.exit()` /
-/// `SystemExit`): its future is dropped (guards it holds are released), no
-/// excepthook runs, and `join()` returns `Ok`. In the main thread it ends
-/// `run`/`block_on` the same way once non-daemon threads have finished, by
-/// unwinding out of it.
-pub fn exit() -> ! {
-    std::panic::resume_unwind(Box::new(task::ThreadExit))
-}
-
-/// The process-wide stack size for new OS threads (Python's
-/// `threading.stack_size([size])`): `Some(n)` sets it (0 = the platform
-/// default) and returns the previous setting; `None` only reads it.
-/// Initially 0. Used by OS-thread mode.
-///
-/// # Errors
-///
-/// `InvalidInput` ("size not valid: N bytes") for sizes below 32 KiB other
-/// than 0.
-pub fn stack_size(size: Option<usize>) -> std::io::Result<usize> {
-    static STACK_SIZE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    const MIN: usize = 32 * 1024;
-    match size {
-        None => Ok(STACK_SIZE.load(Ordering::Relaxed)),
-        Some(n) if n != 0 && n < MIN => Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("size not valid: {n} bytes"),
-        )),
-        Some(n) => Ok(STACK_SIZE.swap(n, Ordering::Relaxed)),
-    }
-}
-
-impl ThreadInner {
-    /// Marks the thread `STOPPED` and wakes every joiner.
-    pub(crate) fn mark_stopped(&self) {
-        self.state.transition_to_stopped();
-        // `Event::notify` allocates the event's list on first use, even
-        // with nobody listening, and most threads are never joined through
-        // it (a `spawn` handle waits on the task): a malloc and a free per
-        // thread (W2). So look for listeners first. Every joiner listens,
-        // then looks at the state again, and `listen` fences (SeqCst) after
-        // registering; with this fence, either its look sees `STOPPED` or
-        // this count sees it.
-        std::sync::atomic::fence(Ordering::SeqCst);
-        if self.done.total_listeners() > 0 {
-            self.done.notify(usize::MAX);
-        }
     }
 }
 

@@ -1,0 +1,167 @@
+//! A thread's shared state, `ThreadInner`: what a [`Thread`](super::Thread)
+//! handle points to — its Python class, lifecycle word, flags, ident and
+//! native id, the done event joiners wait on, and one lock over the target
+//! (then the task's waker) and the rarely used state.
+
+use std::any::Any;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Waker;
+
+use event_listener::Event;
+
+use super::handle;
+use super::hooks::Hooks;
+use super::state::Lifecycle;
+use super::target::Body;
+
+/// The Python class a thread shows in its `Display`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `Thread`.
+    Thread,
+    /// `_MainThread`.
+    Main,
+    /// `_DummyThread`: a foreign OS thread.
+    Dummy,
+    /// `Timer`.
+    Timer,
+    /// A thread of [`start_new_thread`](crate::lowlevel::start_new_thread)
+    /// (Python's `_thread`): no `Thread` object, so hidden from
+    /// `enumerate()` and unnamed until it calls `current_thread()`, which
+    /// makes it a registered `_DummyThread` (`Dummy-N`) — as in CPython.
+    Raw,
+}
+
+/// `ThreadInner::flags`: asks the thread's wrapper to drop its target
+/// (shutdown).
+pub(crate) const CANCELLED: u8 = 1;
+/// `ThreadInner::flags`: its `Local` values have been torn down; a value
+/// created afterwards is dropped as soon as it has been used.
+pub(crate) const LOCALS_CLOSED: u8 = 2;
+/// `ThreadInner::flags`: a `Kind::Raw` thread not yet seen by
+/// `current_thread()`: registered (so shutdown finds it) but not counted
+/// by `enumerate()`/`active_count()`. Changed only under its registry
+/// shard's lock.
+pub(crate) const HIDDEN: u8 = 4;
+
+/// The shared state of one thread.
+pub(crate) struct ThreadInner {
+    /// Python class.
+    pub(crate) kind: Kind,
+    /// `INITIAL`, `STARTED` or `STOPPED`.
+    pub(crate) state: Lifecycle,
+    /// [`CANCELLED`], [`LOCALS_CLOSED`], [`HIDDEN`].
+    pub(crate) flags: AtomicU8,
+    /// The daemon flag.
+    pub(super) daemon: AtomicBool,
+    /// Its slot in the registry (`registry::NO_SLOT`: not registered).
+    pub(crate) reg_slot: AtomicU32,
+    /// Python's `ident`; 0 until started.
+    pub(crate) ident: AtomicU64,
+    /// The OS thread it last ran on; 0 until it has run.
+    pub(crate) native_id: AtomicU64,
+    /// `N` of the automatic name (0: named explicitly, or a
+    /// `start_new_thread` thread not yet seen by `current_thread()`).
+    pub(crate) auto_n: AtomicU64,
+    /// Notified when the thread is marked `STOPPED`.
+    pub(crate) done: Event,
+    /// What it waits on (`crate::record`; written only by the thread).
+    pub(crate) record: crate::record::WaitRecord,
+    /// The target or the task's waker, and the rarely used state; one lock
+    /// for all of it keeps a parked thread small (issue 6, W9).
+    pub(crate) parts: Mutex<Parts>,
+    /// The runtime the thread was created in (`None`: outside any runtime);
+    /// `start()` starts it there, so starting it after that runtime shut
+    /// down fails (SPEC §10.4) instead of running it elsewhere.
+    pub(super) home: Option<std::sync::Weak<handle::RtInner>>,
+}
+
+/// What a thread's one lock guards.
+#[derive(Default)]
+pub(crate) struct Parts {
+    /// The target until `start()`, then the task's waker until the end.
+    pub(crate) slot: TargetOrWaker,
+    /// Boxed on first use: most threads never need it.
+    pub(super) extra: Option<Box<Extra>>,
+}
+
+impl Parts {
+    /// The rarely used state, created on first use.
+    pub(crate) fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The `Local` values, taken out (the thread is ending).
+    pub(crate) fn take_locals(&mut self) -> Vec<(usize, Box<dyn Any + Send>)> {
+        self.extra
+            .as_mut()
+            .map(|e| std::mem::take(&mut e.locals))
+            .unwrap_or_default()
+    }
+
+    /// The number of `Local` values.
+    pub(crate) fn locals_len(&self) -> usize {
+        self.extra.as_ref().map_or(0, |e| e.locals.len())
+    }
+
+    /// Takes out the oldest `Local` value, if any.
+    pub(crate) fn take_first_local(&mut self) -> Option<Box<dyn Any + Send>> {
+        let locals = &mut self.extra.as_mut()?.locals;
+        (!locals.is_empty()).then(|| locals.remove(0).1)
+    }
+}
+
+/// A thread's target, then its task's waker.
+#[derive(Default)]
+pub(crate) enum TargetOrWaker {
+    /// Neither (taken, or never had one: main, dummy, `spawn`).
+    #[default]
+    Empty,
+    /// The target, until `start()` takes it.
+    Target(Body),
+    /// The task's waker, so shutdown can wake it to be cancelled.
+    Waker(Waker),
+}
+
+/// The state few threads use.
+#[derive(Default)]
+pub(crate) struct Extra {
+    /// An explicit (or renamed) name; `None`: the automatic one.
+    pub(crate) name: Option<Box<str>>,
+    /// `Local` values: (key, value).
+    pub(crate) locals: Vec<(usize, Box<dyn Any + Send>)>,
+    /// Trace and profile hooks installed in this thread.
+    pub(crate) hooks: Option<Arc<Hooks>>,
+}
+
+impl ThreadInner {
+    /// Whether `flag` (of `flags`) is set.
+    pub(crate) fn has_flag(&self, flag: u8) -> bool {
+        self.flags.load(Ordering::Acquire) & flag != 0
+    }
+
+    /// Locks the thread's parts (never poisoned in practice: nothing panics
+    /// under this lock; a poisoned one is used as is).
+    pub(crate) fn parts(&self) -> std::sync::MutexGuard<'_, Parts> {
+        self.parts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl ThreadInner {
+    /// Marks the thread `STOPPED` and wakes every joiner.
+    pub(crate) fn mark_stopped(&self) {
+        self.state.transition_to_stopped();
+        // `Event::notify` allocates the event's list on first use, even
+        // with nobody listening, and most threads are never joined through
+        // it (a `spawn` handle waits on the task): a malloc and a free per
+        // thread (W2). So look for listeners first. Every joiner listens,
+        // then looks at the state again, and `listen` fences (SeqCst) after
+        // registering; with this fence, either its look sees `STOPPED` or
+        // this count sees it.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.done.total_listeners() > 0 {
+            self.done.notify(usize::MAX);
+        }
+    }
+}
