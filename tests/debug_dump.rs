@@ -69,7 +69,8 @@ rt_test! {
         lock.acquire().await;
         let l2 = lock.clone();
         let t = start("dd-lock", async move { l2.acquire().await; l2.release().unwrap(); });
-        let info = state_of(&t, |s| matches!(s, ThreadState::Waiting(_))).await;
+        waits(&t).await;
+        let info = find(&t).unwrap();
         let me = greenthread::get_ident();
         match waiting(&info) {
             WaitingOn::Lock { holder, .. } => assert_eq!(holder, Some(me)),
