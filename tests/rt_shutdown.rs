@@ -141,15 +141,23 @@ rt_test! {
             }
         }
         support::run_with(kind, move || async move {
+            // The guard must exist before main returns (a daemon not yet
+            // polled at shutdown has no guard to drop): wait until it does.
+            let armed = Arc::new(AtomicBool::new(false));
+            let a = armed.clone();
             Thread::builder()
                 .daemon(true)
                 .build(move || async move {
                     let _g = StartOnDrop(res, r);
+                    a.store(true, Ordering::SeqCst);
                     std::future::pending::<()>().await;
                 })
                 .start()
                 .unwrap();
-            sleep(Duration::from_millis(5)).await;
+            assert!(
+                support::wait_until(Duration::from_secs(30), || armed.load(Ordering::SeqCst)).await,
+                "the daemon never ran"
+            );
         });
         let got = *result.lock().unwrap();
         assert_eq!(got, Some(Err(ThreadError::ShuttingDown)), "{kind}");

@@ -354,7 +354,7 @@ impl Runtime {
     /// A panic in `main` is resumed after the non-daemon threads finish; an
     /// [`exit`](crate::exit) in `main` likewise unwinds out of `block_on`.
     /// Threads started after `block_on` returns fail with
-    /// [`ThreadError::ShuttingDown`].
+    /// [`ThreadError::ShuttingDown`](crate::ThreadError::ShuttingDown).
     ///
     /// It may be called from a green thread of *another* runtime: as
     /// [`block_on`](crate::block_on) there, it blocks only that thread

@@ -45,7 +45,7 @@ impl ThreadBuilder {
     }
 
     /// Starts `future` as a thread with this name and daemon flag, returning
-    /// a handle to its result (see [`spawn`]).
+    /// a handle to its result (see [`spawn`](crate::spawn)).
     #[cfg_attr(feature = "tracing", track_caller)]
     pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
     where
