@@ -78,7 +78,10 @@
 //! first runtime built with detection on; it wakes every 250 ms and reads
 //! the records, off every thread's path) reports, through the hook of
 //! [`set_deadlock_hook`], once per deadlock, within about a second of it
-//! forming (it must look the same in two looks in a row):
+//! forming (it must look the same in two looks in a row). With very many
+//! threads the looks space out to keep the detector under a ninth of one
+//! core (a pause of at least 8 times the last look's length), so with a
+//! million threads a report can take a few seconds:
 //!
 //! - a **cycle**: threads each waiting without a timeout on a `Lock` whose
 //!   holder is the next, an `RLock` owned by the next (a `Condition`'s wait
@@ -809,8 +812,14 @@ pub(crate) fn dump_on_sigquit() {
 // ---------------------------------------------------------------------------
 // The detector thread.
 
-/// How often the detector looks for deadlocks.
+/// How often the detector looks for deadlocks, at most.
 const SCAN_EVERY: Duration = Duration::from_millis(250);
+/// The pause between two looks is at least this many times the last look's
+/// own length, so the detector takes at most a ninth of one core however
+/// many threads there are (a look reads every thread's record and takes
+/// each registry shard's lock while it does: with a million threads, every
+/// 250 ms would keep a core busy and the shards' locks held).
+const SCAN_PAUSE_FACTOR: u32 = 8;
 /// How often it looks for stalls, while some runtime warns of them.
 const STALL_EVERY: Duration = Duration::from_millis(20);
 
@@ -873,6 +882,7 @@ struct Detector {
 fn detector_loop() {
     let mut d = Detector::default();
     let mut since_scan = Duration::ZERO;
+    let mut scan_pause = SCAN_EVERY;
     loop {
         let stall_on = record::stall_slots_active();
         let tick = if stall_on { STALL_EVERY } else { SCAN_EVERY };
@@ -881,9 +891,11 @@ fn detector_loop() {
         if stall_on {
             d.check_stalls();
         }
-        if since_scan >= SCAN_EVERY {
+        if since_scan >= scan_pause {
             since_scan = Duration::ZERO;
+            let began = std::time::Instant::now();
             d.scan();
+            scan_pause = SCAN_EVERY.max(began.elapsed() * SCAN_PAUSE_FACTOR);
         }
     }
 }
@@ -1002,10 +1014,9 @@ impl Detector {
             };
             let hook = deadlock_hook();
             let _ = catch_unwind(AssertUnwindSafe(|| hook(&report)));
+            // `trace_report` contains a subscriber's panic itself.
             #[cfg(feature = "tracing")]
-            let _ = catch_unwind(AssertUnwindSafe(|| {
-                trace_report(ReportLevel::Error, "deadlock", None, &report.to_string())
-            }));
+            trace_report(ReportLevel::Error, "deadlock", None, &report.to_string());
         }
         self.reported.retain(|k| present.contains(k));
         self.last = all;
@@ -1036,9 +1047,7 @@ impl Detector {
             let hook = stall_hook();
             let _ = catch_unwind(AssertUnwindSafe(|| hook(&stall)));
             #[cfg(feature = "tracing")]
-            let _ = catch_unwind(AssertUnwindSafe(|| {
-                trace_report(ReportLevel::Warn, "stall", Some(&t), &stall.to_string())
-            }));
+            trace_report(ReportLevel::Warn, "stall", Some(&t), &stall.to_string());
         }
         self.stalls.retain(|s, _| seen.contains(s));
     }
