@@ -102,6 +102,7 @@ impl RtInner {
         is_global: bool,
     ) -> Arc<RtInner> {
         super::install_panic_hook();
+        crate::scheduler::green::set_before_idle(super::registry::flush_ended);
         let main = Thread::new_running(Kind::Main, None, false);
         let rt = Arc::new(RtInner {
             scheduler: Scheduler::new(mode, workers, stall_handoff),

@@ -44,6 +44,11 @@ pub(crate) const LOCALS_CLOSED: u8 = 2;
 /// by `enumerate()`/`active_count()`. Changed only under its registry
 /// shard's lock.
 pub(crate) const HIDDEN: u8 = 4;
+/// `ThreadInner::flags`: the thread has ended and its registry entry waits
+/// in a worker's batch to be removed (`registry::remove_ended`): every
+/// reader of the registry skips it. Set before the thread is marked
+/// `STOPPED`, so a joiner never finds it listed.
+pub(crate) const ENDED: u8 = 8;
 
 /// The shared state of one thread.
 pub(crate) struct ThreadInner {
@@ -51,7 +56,7 @@ pub(crate) struct ThreadInner {
     pub(crate) kind: Kind,
     /// `INITIAL`, `STARTED` or `STOPPED`.
     pub(crate) state: Lifecycle,
-    /// [`CANCELLED`], [`LOCALS_CLOSED`], [`HIDDEN`].
+    /// [`CANCELLED`], [`LOCALS_CLOSED`], [`HIDDEN`], [`ENDED`].
     pub(crate) flags: AtomicU8,
     /// The daemon flag.
     pub(super) daemon: AtomicBool,

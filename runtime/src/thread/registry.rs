@@ -6,19 +6,38 @@
 //! `active_count()` leave it out until it calls `current_thread()`
 //! ([`reveal`]), as CPython registers a `_DummyThread` only then.
 
+//!
+//! A thread that ends on a green worker is not removed at once: it is
+//! flagged `ENDED` (every reader skips it from then on) and its removal
+//! waits in the worker's batch, flushed when [`BATCH`] have gathered or the
+//! worker goes idle ([`flush_ended`]). Each removal would otherwise take
+//! its shard's lock, and the threads that end on a worker are mostly ones
+//! another worker started (and registered): its shard's cache line moved
+//! between the workers twice per thread (W2, W3).
+
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
-use super::handle;
-use super::{Kind, Thread, HIDDEN, NAME_COUNTER};
+use super::handle::{self, RtInner};
+use super::{Kind, Thread, ENDED, HIDDEN, NAME_COUNTER};
+use crate::catch::drop_caught;
 
 /// Shards of the registry: spreads the lock traffic of many threads starting
-/// and ending at once over several mutexes. A power of two, so the shard is
-/// a mask of the ident. (By the ident's low bits: sharding by ident block,
-/// so that one worker's starts share a shard, was slower in W2, since the
-/// threads that end are the ones just started, on the other worker.)
+/// and ending at once over several mutexes. A power of two. A thread's shard
+/// is its ident's block (idents are handed out in blocks of 256 per OS
+/// thread, `ident`), so the threads one worker starts share a shard, which
+/// stays in that worker's cache; the ends, batched, take each shard's lock
+/// once per batch.
 const SHARDS: usize = 16;
+
+/// How many ended threads a worker gathers before it removes them.
+const BATCH: usize = 64;
+
+/// The shard of a thread with this ident.
+fn shard_of(ident: u64) -> usize {
+    (ident >> 8) as usize & (SHARDS - 1)
+}
 
 /// `ThreadInner::reg_slot` of a thread that is not registered.
 pub(crate) const NO_SLOT: u32 = u32::MAX;
@@ -86,8 +105,19 @@ impl Shard {
         self.slots.len() - self.free.len() - self.hidden
     }
 
+    /// The visible threads, counted (skipping the ended ones).
+    fn count_visible(&self) -> usize {
+        self.threads()
+            .filter(|t| t.inner.flags.load(Ordering::Acquire) & (HIDDEN | ENDED) == 0)
+            .count()
+    }
+
+    /// The registered threads that have not ended.
     fn threads(&self) -> impl Iterator<Item = &Thread> {
-        self.slots.iter().flatten()
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|t| !t.inner.has_flag(ENDED))
     }
 }
 
@@ -110,10 +140,11 @@ impl Registry {
     }
 
     fn shard(&self, t: &Thread) -> std::sync::MutexGuard<'_, Shard> {
-        let ident = t.inner.ident.load(Ordering::Relaxed);
-        self.shards[ident as usize & (SHARDS - 1)]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.lock_shard(shard_of(t.inner.ident.load(Ordering::Relaxed)))
+    }
+
+    fn lock_shard(&self, i: usize) -> std::sync::MutexGuard<'_, Shard> {
+        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Registers a thread regardless of `close` (main and dummy threads).
@@ -150,9 +181,38 @@ impl Registry {
         drop(removed); // may drop the last handle: not under the lock
     }
 
+    /// Deregisters `threads`, taking each shard's lock once per run of
+    /// threads in it; returns the entries, to be dropped outside the locks.
+    fn remove_all(&self, threads: &[Thread]) -> Vec<Thread> {
+        let mut removed = Vec::with_capacity(threads.len());
+        let mut held: Option<(usize, std::sync::MutexGuard<'_, Shard>)> = None;
+        for t in threads {
+            let i = shard_of(t.inner.ident.load(Ordering::Relaxed));
+            let shard = match &mut held {
+                Some((j, g)) if *j == i => g,
+                _ => {
+                    held = None; // one shard lock at a time
+                    &mut held.insert((i, self.lock_shard(i))).1
+                }
+            };
+            removed.extend(shard.remove(t));
+        }
+        drop(held);
+        removed
+    }
+
     /// The number of alive threads (summed over the shards: `active_count`
-    /// is rare, starts and ends are not).
+    /// is rare, starts and ends are not). Counted: the ended threads still
+    /// in a worker's batch are not in it.
     pub(crate) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).count_visible())
+            .sum()
+    }
+
+    /// An upper bound of [`len`](Self::len), without counting.
+    fn capacity_hint(&self) -> usize {
         self.shards
             .iter()
             .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
@@ -171,7 +231,7 @@ impl Registry {
     }
 
     fn collect(&self, keep: impl Fn(&Thread) -> bool) -> Vec<Thread> {
-        let mut all: Vec<Thread> = Vec::with_capacity(self.len());
+        let mut all: Vec<Thread> = Vec::with_capacity(self.capacity_hint());
         for shard in self.shards.iter() {
             all.extend(
                 shard
@@ -222,6 +282,89 @@ impl Registry {
                 .find(|t| pred(t))
                 .cloned()
         })
+    }
+}
+
+/// A worker's ended threads not yet removed from their registry.
+struct EndedBatch {
+    /// The runtime whose registry holds them.
+    rt: Option<Weak<RtInner>>,
+    /// The threads, flagged `ENDED`.
+    threads: Vec<Thread>,
+}
+
+thread_local! {
+    static ENDED_BATCH: RefCell<EndedBatch> = const {
+        RefCell::new(EndedBatch { rt: None, threads: Vec::new() })
+    };
+}
+
+/// Deregisters `t`, a thread of `rt` that has ended and is about to be
+/// marked `STOPPED`: flagged `ENDED` at once, so no reader of the registry
+/// lists it from now on, and removed in a batch on a green worker (module
+/// docs), at once elsewhere.
+pub(crate) fn remove_ended(rt: &Arc<RtInner>, t: &Thread) {
+    t.inner.flags.fetch_or(ENDED, Ordering::AcqRel);
+    if !crate::scheduler::green::on_worker() {
+        rt.registry.remove(t);
+        return;
+    }
+    let due = ENDED_BATCH.try_with(|b| {
+        // Borrowed: a destructor run by a flush ended a thread.
+        let mut b = b.try_borrow_mut().ok()?;
+        let same =
+            b.rt.as_ref()
+                .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(rt)));
+        // Another runtime's batch is flushed first.
+        let other = (!same).then(|| EndedBatch {
+            rt: b.rt.replace(Arc::downgrade(rt)),
+            threads: std::mem::take(&mut b.threads),
+        });
+        b.threads.push(t.clone());
+        let full = (b.threads.len() >= BATCH).then(|| b.take());
+        Some((other, full))
+    });
+    match due {
+        Ok(Some((other, full))) => other.into_iter().chain(full).for_each(EndedBatch::flush),
+        // No batch to be had (thread-local teardown, or a flush under way).
+        Ok(None) | Err(_) => rt.registry.remove(t),
+    }
+}
+
+impl EndedBatch {
+    /// The batch, leaving this one empty (its runtime kept).
+    fn take(&mut self) -> EndedBatch {
+        EndedBatch {
+            rt: self.rt.clone(),
+            threads: std::mem::take(&mut self.threads),
+        }
+    }
+
+    /// Removes the batch's threads from their registry. The entries are
+    /// dropped after every lock is released, each on its own: a last
+    /// handle's destructor may run user code (a hook) that panics.
+    fn flush(self) {
+        // A runtime that is gone took its registry along: nothing to remove.
+        let removed = match self.rt.and_then(|w| w.upgrade()) {
+            Some(rt) if !self.threads.is_empty() => rt.registry.remove_all(&self.threads),
+            _ => Vec::new(),
+        };
+        self.threads
+            .into_iter()
+            .chain(removed)
+            .for_each(drop_caught);
+    }
+}
+
+/// Removes this worker's batch of ended threads from their registry (what a
+/// worker runs before it goes idle, `scheduler::green::set_before_idle`).
+pub(crate) fn flush_ended() {
+    let batch = ENDED_BATCH.try_with(|b| {
+        let mut b = b.try_borrow_mut().ok()?;
+        (!b.threads.is_empty()).then(|| b.take())
+    });
+    if let Ok(Some(batch)) = batch {
+        batch.flush();
     }
 }
 
@@ -289,4 +432,45 @@ pub(crate) fn dummy_ident_if_any() -> u64 {
         .ok()
         .flatten()
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use crate::runtime::Runtime;
+    use crate::thread::{enumerate, spawn, ENDED};
+
+    /// Threads that end on the workers are skipped by every reader at once
+    /// and let go by the registry once their worker's batch is flushed —
+    /// when it fills or the worker goes idle — so nothing keeps an ended
+    /// thread alive.
+    #[test]
+    fn ended_threads_are_released_by_their_batch() {
+        let rt = Runtime::builder().workers(2).build().unwrap();
+        rt.block_on(async {
+            // Fewer than a batch, then several batches.
+            for n in [3, 1000] {
+                let handles: Vec<_> = (0..n).map(|_| spawn(async {})).collect();
+                let mut threads = Vec::new();
+                for h in handles {
+                    threads.push(h.thread().clone());
+                    h.await.unwrap();
+                }
+                for t in &threads {
+                    assert!(t.inner.has_flag(ENDED));
+                    assert!(!t.is_alive());
+                }
+                assert_eq!(enumerate().len(), 1, "only the main thread is listed");
+                assert_eq!(crate::thread::active_count(), 1);
+                // The workers go idle and flush; only this handle is left.
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while threads.iter().any(|t| Arc::strong_count(&t.inner) > 1) {
+                    assert!(Instant::now() < deadline, "an ended thread is still held");
+                    crate::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        });
+    }
 }

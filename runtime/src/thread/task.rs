@@ -10,7 +10,8 @@
 //! Ending a thread (`finish`), in Python's order: excepthook (for a panic of
 //! a `Thread` target), drop its `Local` values, report `Exit` (and `Start`
 //! before it if the target was cancelled before it ever ran, SPEC §10.13),
-//! forget the waker, leave the registry, mark it `STOPPED`, wake every
+//! forget the waker, leave the registry (flagged `ENDED` at once, removed
+//! in a batch on a green worker: `registry`), mark it `STOPPED`, wake every
 //! joiner.
 //!
 //! User code dropped by the runtime — the target, a panic payload, `Local`
@@ -244,7 +245,7 @@ impl<F> ThreadTask<F> {
         if inner.kind == Kind::Main {
             return; // the runtime stops the main thread after shutdown
         }
-        self.rt.registry.remove(&self.thread);
+        super::registry::remove_ended(&self.rt, &self.thread);
         inner.mark_stopped();
     }
 }

@@ -233,6 +233,35 @@ thread_local! {
     static WORKER: Cell<*const WorkerCx> = const { Cell::new(std::ptr::null()) };
 }
 
+/// Whether the calling OS thread is a green worker now (not one blocked in
+/// [`block_in_place`]): what it batches is then flushed by
+/// [`set_before_idle`]'s function before it parks, blocks or exits.
+pub(crate) fn on_worker() -> bool {
+    WORKER.try_with(|w| !w.get().is_null()).unwrap_or(false)
+}
+
+/// What a worker runs before it parks, blocks in [`block_in_place`] or
+/// exits, on its own OS thread: the layer above flushes what it batches per
+/// worker there (the registry's ended threads). Set once, by the first
+/// runtime built.
+static BEFORE_IDLE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets the function every worker runs before it goes idle (see
+/// [`BEFORE_IDLE`]); later calls change nothing.
+pub(crate) fn set_before_idle(f: fn()) {
+    let _ = BEFORE_IDLE.set(f);
+}
+
+/// Runs [`BEFORE_IDLE`]'s function; a panic in it (a destructor it runs) is
+/// caught, so it never takes the worker down.
+fn before_idle() {
+    if let Some(f) = BEFORE_IDLE.get() {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+            drop_caught(payload);
+        }
+    }
+}
+
 /// Sets `WORKER` for as long as it lives, and restores the previous value
 /// when dropped — on unwinding too, so the pointer never outlives the
 /// context it points to.
@@ -259,6 +288,7 @@ pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
     if ptr.is_null() {
         return f();
     }
+    before_idle();
     // SAFETY: a non-null `WORKER` points to the `WorkerCx` on the stack of
     // `run_worker`, which runs on this very OS thread (we are inside one of
     // its calls) for as long as the pointer is set: its `SetWorker` guard
@@ -773,12 +803,14 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
                 if searching {
                     shared.idle.stop_searching_idle();
                 }
+                before_idle();
                 driver::worker_idle();
                 searching = shared.idle.park(shared, index);
                 driver::worker_busy();
             }
         }
     }
+    before_idle();
     driver::worker_idle();
     let leftover = cx.lifo.borrow_mut().take();
     // Its future's destructors run here: nothing must unwind past `worker`.
@@ -788,6 +820,7 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
 
 /// Parks spare `index` until it is wanted, as not running for the driver.
 fn park_spare(shared: &Shared, index: usize) {
+    before_idle();
     driver::worker_idle();
     shared.idle.park_spare(shared, index);
     driver::worker_busy();
