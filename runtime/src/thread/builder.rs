@@ -40,7 +40,7 @@ impl ThreadBuilder {
 
     /// Creates a (not yet started) thread of `kind` running `target`.
     pub(crate) fn build_kind<T: Target>(self, kind: Kind, target: T) -> Thread {
-        let body = Box::new(BodyFuture(RunTarget::Init(target, T::run)));
+        let body = BodyFuture::boxed(RunTarget::Init(target, T::run));
         self.build_inner(kind, Some(body))
     }
 

@@ -10,7 +10,6 @@ use std::task::Waker;
 
 use event_listener::Event;
 
-use super::handle;
 use super::hooks::Hooks;
 use super::state::Lifecycle;
 use super::target::Body;
@@ -76,10 +75,6 @@ pub(crate) struct ThreadInner {
     /// The target or the task's waker, and the rarely used state; one lock
     /// for all of it keeps a parked thread small (issue 6, W9).
     pub(crate) parts: Mutex<Parts>,
-    /// The runtime the thread was created in (`None`: outside any runtime);
-    /// `start()` starts it there, so starting it after that runtime shut
-    /// down fails (SPEC §10.4) instead of running it elsewhere.
-    pub(super) home: Option<std::sync::Weak<handle::RtInner>>,
 }
 
 /// What a thread's one lock guards.

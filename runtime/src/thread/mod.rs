@@ -132,7 +132,6 @@ impl Thread {
         daemon: bool,
         target: Option<Body>,
     ) -> Thread {
-        let has_target = target.is_some();
         Thread {
             inner: Arc::new(ThreadInner {
                 kind,
@@ -156,12 +155,6 @@ impl Thread {
                         })
                     }),
                 }),
-                // Only a thread that `start()` will launch needs its home:
-                // main, dummy and `spawn` threads are running already.
-                home: match (kind, has_target) {
-                    (Kind::Thread | Kind::Timer | Kind::Raw, true) => context::home_runtime(),
-                    _ => None,
-                },
             }),
         }
     }
@@ -203,38 +196,43 @@ impl Thread {
     #[cfg_attr(feature = "tracing", track_caller)]
     pub fn start(&self) -> Result<(), ThreadError> {
         let loc = instrument::SpawnLocation::capture();
+        let body = self.take_target()?;
         // `move`: the location is zero-sized without the feature, but a
         // reference to it would not be.
-        context::with_runtime_or_global(move |current| match &self.inner.home {
+        context::with_runtime_or_global(move |current| match body.home() {
             // Started from its home runtime (the usual case): borrowed, no
             // reference count touched.
             Some(home) if !std::ptr::eq(home.as_ptr(), Arc::as_ptr(current)) => {
-                let home = home.upgrade().ok_or(ThreadError::ShuttingDown)?;
-                self.start_on(&home, loc)
+                match home.upgrade() {
+                    Some(home) => self.start_on(&home, body, loc),
+                    None => Err(self.put_back(body, ThreadError::ShuttingDown)),
+                }
             }
-            _ => self.start_on(current, loc),
+            _ => self.start_on(current, body, loc),
         })
     }
 
     fn start_on(
         &self,
         rt: &Arc<handle::RtInner>,
+        body: Body,
         loc: instrument::SpawnLocation,
     ) -> Result<(), ThreadError> {
         if rt.is_shutting_down() {
-            return Err(ThreadError::ShuttingDown);
+            return Err(self.put_back(body, ThreadError::ShuttingDown));
         }
-        self.take_target()?
-            .launch(rt, self, loc)
-            .map_err(|(e, body)| {
-                // Refused: the thread is as before `start()`, target included,
-                // so it may be started again (CPython sets `_started` only once
-                // `_start_new_thread` succeeded).
-                if let Some(body) = body {
-                    self.inner.parts().slot = TargetOrWaker::Target(body);
-                }
-                e
-            })
+        body.launch(rt, self, loc).map_err(|(e, body)| match body {
+            Some(body) => self.put_back(body, e),
+            None => e,
+        })
+    }
+
+    /// A refused start: the thread is as before `start()`, target included,
+    /// so it may be started again (CPython sets `_started` only once
+    /// `_start_new_thread` succeeded). Returns `e`.
+    fn put_back(&self, body: Body, e: ThreadError) -> ThreadError {
+        self.inner.parts().slot = TargetOrWaker::Target(body);
+        e
     }
 
     /// Takes the target for `start()`.

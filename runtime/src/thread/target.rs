@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use super::handle::RtInner;
 use super::instrument::SpawnLocation;
@@ -52,6 +52,13 @@ pub(crate) type Body = Box<dyn Launch>;
 
 /// Starts a [`Body`] on a runtime.
 pub(crate) trait Launch: Send {
+    /// The runtime the thread was created in (`None`: outside any runtime):
+    /// `start()` starts it there, so starting it after that runtime shut
+    /// down fails (SPEC §10.4) instead of running it elsewhere. Kept with
+    /// the body, which only a thread not started yet has: a running thread
+    /// has no use for it.
+    fn home(&self) -> Option<&Weak<RtInner>>;
+
     /// Launches the body as `thread`'s target on `rt`.
     ///
     /// # Errors
@@ -68,9 +75,29 @@ pub(crate) trait Launch: Send {
 /// A future as a [`Body`]: for a `Thread`, an `async` block that calls
 /// `Target::run` on its first poll, so the target and the future it
 /// returns share one place.
-pub(crate) struct BodyFuture<F>(pub(crate) F);
+pub(crate) struct BodyFuture<F> {
+    /// The future.
+    fut: F,
+    /// See [`Launch::home`].
+    home: Option<Weak<RtInner>>,
+}
+
+impl<F: Future<Output = ()> + Send + 'static> BodyFuture<F> {
+    /// `fut` as the body of a thread created here (in the calling thread's
+    /// runtime, if any).
+    pub(crate) fn boxed(fut: F) -> Body {
+        Box::new(BodyFuture {
+            fut,
+            home: super::context::home_runtime(),
+        })
+    }
+}
 
 impl<F: Future<Output = ()> + Send + 'static> Launch for BodyFuture<F> {
+    fn home(&self) -> Option<&Weak<RtInner>> {
+        self.home.as_ref()
+    }
+
     fn launch(
         self: Box<Self>,
         rt: &Arc<RtInner>,
@@ -81,12 +108,13 @@ impl<F: Future<Output = ()> + Send + 'static> Launch for BodyFuture<F> {
         // (Python hands it to `sys.unraisablehook`; the panic hook prints
         // it), SPEC §10.20.
         let report = thread.inner.kind != Kind::Raw;
-        match rt.launch(thread, self.0, report, loc) {
+        let BodyFuture { fut, home } = *self;
+        match rt.launch(thread, fut, report, loc) {
             Ok(task) => {
                 task.detach();
                 Ok(())
             }
-            Err((e, body)) => Err((e, body.map(|b| Box::new(BodyFuture(b)) as Body))),
+            Err((e, fut)) => Err((e, fut.map(|fut| Box::new(BodyFuture { fut, home }) as Body))),
         }
     }
 }

@@ -51,7 +51,7 @@ impl Timer {
             changed: Event::new(),
         });
         let s = shared.clone();
-        let body = Box::new(BodyFuture(async move {
+        let body = BodyFuture::boxed(async move {
             let mut sleep = crate::time::sleep(interval);
             let cancelled = || s.cancelled.load(Ordering::Acquire);
             if crate::time::wait_event(&s.changed, cancelled, &mut sleep, None).await {
@@ -60,7 +60,7 @@ impl Timer {
             if !s.cancelled.load(Ordering::Acquire) {
                 target.run().await;
             }
-        }));
+        });
         let thread = ThreadBuilder::default().build_inner(Kind::Timer, Some(body));
         Timer { thread, shared }
     }
