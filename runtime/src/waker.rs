@@ -67,6 +67,7 @@ fn is_trusted(waker: &Waker) -> bool {
 /// cost the other wakers of the same batch their wake-up. A panic payload
 /// whose `Drop` panics too is dropped safely.
 #[doc(hidden)]
+#[inline]
 pub fn wake_caught(waker: Waker) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(move || waker.wake())) {
         drop_caught(payload);

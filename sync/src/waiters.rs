@@ -331,8 +331,14 @@ fn is_waiting(slots: &[ListEntry], t: Ticket) -> bool {
 /// waiter (whose executor failed), never the ones after it.
 pub(crate) fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
     for w in wakers {
-        greenthread_runtime::glue::wake_caught(w);
+        wake_one(w);
     }
+}
+
+/// Wakes one waiter as [`wake_all`] does.
+#[inline]
+pub(crate) fn wake_one(waker: Waker) {
+    greenthread_runtime::glue::wake_caught(waker);
 }
 
 /// Calls `f` on every item, each inside `catch_unwind`, so that one that

@@ -40,7 +40,7 @@ use event_listener::Event;
 
 use super::{GetError, PutError};
 use crate::rt::{self, Deadline};
-use crate::waiters::{for_each_caught, wake_all, Ticket, Waiters};
+use crate::waiters::{for_each_caught, wake_all, wake_one, Ticket, Waiters};
 use crate::SyncError;
 
 /// Where the items are kept, in the order they leave.
@@ -179,22 +179,32 @@ impl<S: StoreLen> Drop for Settle<'_, S> {
     fn drop(&mut self) {
         let Some(mut st) = self.st.take() else { return };
         let len = st.store.store_len();
-        let mut wakers = [None, None];
-        if len > self.len {
+        // The common cases wake one waiter at most: no list of wakers.
+        let (first, second) = if len > self.len {
             st.unfinished += len - self.len;
-            wakers[0] = st.getters.notify_one();
+            (st.getters.notify_one(), None)
         } else if len < self.len {
-            wakers[0] = st.putters.notify_one();
+            (st.putters.notify_one(), None)
         } else {
-            if len > 0 {
-                wakers[0] = st.getters.notify_one();
-            }
-            if !st.is_full(len) {
-                wakers[1] = st.putters.notify_one();
-            }
-        }
+            let getter = if len > 0 {
+                st.getters.notify_one()
+            } else {
+                None
+            };
+            let putter = if st.is_full(len) {
+                None
+            } else {
+                st.putters.notify_one()
+            };
+            (getter, putter)
+        };
         drop(st);
-        wake_all(wakers.into_iter().flatten());
+        if let Some(w) = first {
+            wake_one(w);
+        }
+        if let Some(w) = second {
+            wake_one(w);
+        }
     }
 }
 
