@@ -165,3 +165,64 @@ impl ThreadInner {
         }
     }
 }
+
+/// The end of a thread as a protocol between its stopper and a joiner,
+/// with the orderings `mark_stopped`, `registry::remove_ended` and a join
+/// use (`Event::listen` registers, then fences SeqCst, as event-listener
+/// does): a joiner that registered while the thread ran is notified, one
+/// that looks after the end sees `STOPPED`, and whoever sees `STOPPED`
+/// sees `ENDED` (so `enumerate()` after `join()` never lists it).
+#[cfg(all(loom, test))]
+mod loom_tests {
+    use loom::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
+    use loom::sync::Arc;
+
+    const STARTED: u8 = 1;
+    const STOPPED: u8 = 2;
+
+    #[derive(Default)]
+    struct End {
+        /// The lifecycle word.
+        state: AtomicU8,
+        /// The flags (`ENDED` only here).
+        flags: AtomicU8,
+        /// `Event::total_listeners`.
+        listeners: AtomicUsize,
+        /// `Event::notify` reached the listener.
+        notified: AtomicBool,
+    }
+
+    #[test]
+    fn loom_a_joiner_is_never_left_waiting_on_an_ended_thread() {
+        loom::model(|| {
+            let end = Arc::new(End::default());
+            end.state.store(STARTED, Ordering::Relaxed);
+            let e = end.clone();
+            let stopper = loom::thread::spawn(move || {
+                // `remove_ended`, then `mark_stopped`.
+                e.flags.fetch_or(super::ENDED, Ordering::AcqRel);
+                e.state.store(STOPPED, Ordering::Release);
+                fence(Ordering::SeqCst);
+                if e.listeners.load(Ordering::SeqCst) > 0 {
+                    e.notified.store(true, Ordering::Release);
+                }
+            });
+            // The joiner: listen (register, fence), then look.
+            end.listeners.fetch_add(1, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
+            let saw_stopped = end.state.load(Ordering::Acquire) == STOPPED;
+            if saw_stopped {
+                assert_ne!(
+                    end.flags.load(Ordering::Acquire) & super::ENDED,
+                    0,
+                    "STOPPED seen before ENDED: enumerate() could list a joined thread"
+                );
+            }
+            stopper.join().unwrap();
+            assert!(
+                saw_stopped || end.notified.load(Ordering::Acquire),
+                "the joiner waits and nobody notifies it"
+            );
+        });
+    }
+}
