@@ -84,10 +84,17 @@ impl Scheduler {
         self.workers
     }
 
+    #[inline]
     fn executor(&self) -> io::Result<&Executor> {
-        if let Some(e) = self.exec.get() {
-            return Ok(e);
+        match self.exec.get() {
+            Some(e) => Ok(e),
+            None => self.start_executor(),
         }
+    }
+
+    /// Starts the Green pool (the first spawn's work).
+    #[cold]
+    fn start_executor(&self) -> io::Result<&Executor> {
         let exec = Executor::new(self.workers, "greenthread", self.stall_handoff)?;
         // A racing initializer may have won; its executor is used and ours
         // shuts down as it drops.

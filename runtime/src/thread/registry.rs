@@ -325,7 +325,14 @@ pub(crate) fn remove_ended(rt: &Arc<RtInner>, t: &Thread) {
         Some((other, full))
     });
     match due {
-        Ok(Some((other, full))) => other.into_iter().chain(full).for_each(EndedBatch::flush),
+        Ok(Some((other, full))) => {
+            if let Some(batch) = other {
+                batch.flush();
+            }
+            if let Some(batch) = full {
+                batch.flush();
+            }
+        }
         // No batch to be had (thread-local teardown, or a flush under way).
         Ok(None) | Err(_) => rt.registry.remove(t),
     }
@@ -349,10 +356,12 @@ impl EndedBatch {
             Some(rt) if !self.threads.is_empty() => rt.registry.remove_all(&self.threads),
             _ => Vec::new(),
         };
-        self.threads
-            .into_iter()
-            .chain(removed)
-            .for_each(drop_caught);
+        for t in self.threads {
+            drop_caught(t);
+        }
+        for t in removed {
+            drop_caught(t);
+        }
     }
 }
 

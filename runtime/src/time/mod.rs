@@ -136,10 +136,20 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(deadline) = self.deadline else {
-            return Poll::Pending;
-        };
+    /// Inlined up to the check of a `Sleep` that never completes (every
+    /// wait without a timeout polls one).
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.deadline {
+            None => Poll::Pending,
+            Some(deadline) => self.poll_timer(deadline, cx),
+        }
+    }
+}
+
+impl Sleep {
+    /// [`poll`](Future::poll) of a `Sleep` with a deadline.
+    fn poll_timer(mut self: Pin<&mut Self>, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
         if self.state == TimerState::DONE {
             return Poll::Ready(());
         }
@@ -167,12 +177,21 @@ impl Future for Sleep {
 }
 
 impl Drop for Sleep {
+    /// Inlined: every wait without a timeout drops a never-armed `Sleep`.
+    #[inline]
     fn drop(&mut self) {
         if let (Some(id), Some(deadline)) = (self.state.armed(), self.deadline) {
-            if !driver().is_surely_fired(deadline) {
-                driver().cancel(deadline, id);
-            }
+            cancel_armed(deadline, id);
         }
+    }
+}
+
+/// Cancels an armed timer that may not have fired yet.
+#[cold]
+#[inline(never)]
+fn cancel_armed(deadline: Instant, id: u64) {
+    if !driver().is_surely_fired(deadline) {
+        driver().cancel(deadline, id);
     }
 }
 

@@ -287,7 +287,6 @@ impl<T, S: Store<T>> Core<T, S> {
 
     /// Puts, waiting for room until `deadline`.
     pub(crate) async fn put(&self, item: T, mut deadline: Deadline) -> Result<(), PutError<T>> {
-        rt::proceed().await;
         let mut item = Some(item);
         let mut wait = Waiting::new(self, Side::Put);
         poll_fn(|cx| {
@@ -346,7 +345,6 @@ impl<T, S: Store<T>> Core<T, S> {
 
     /// Takes the next item, waiting until `deadline`.
     pub(crate) async fn get(&self, mut deadline: Deadline) -> Result<T, GetError> {
-        rt::proceed().await;
         let mut wait = Waiting::new(self, Side::Get);
         poll_fn(|cx| {
             let Some(st) = wait.poll_turn(&mut deadline, cx) else {
@@ -457,6 +455,10 @@ struct Waiting<'a, T, S> {
     expired: bool,
     /// Not recorded as waiting yet (`greenthread::debug`).
     first: bool,
+    /// The cooperative budget has been spent for this operation (its first
+    /// look waits for that; folded in here rather than awaited before,
+    /// which cost a state of the future per operation).
+    proceeded: bool,
 }
 
 impl<'a, T, S> Waiting<'a, T, S> {
@@ -467,6 +469,7 @@ impl<'a, T, S> Waiting<'a, T, S> {
             ticket: None,
             expired: false,
             first: true,
+            proceeded: false,
         }
     }
 
@@ -478,6 +481,14 @@ impl<'a, T, S> Waiting<'a, T, S> {
         deadline: &mut Deadline,
         cx: &mut Context<'_>,
     ) -> Option<MutexGuard<'a, State<S>>> {
+        if !self.proceeded {
+            // A switch point (SPEC): the first look spends one unit of the
+            // budget, and yields first if it is spent.
+            if rt::poll_proceed(cx).is_pending() {
+                return None;
+            }
+            self.proceeded = true;
+        }
         let mut st = self.core.lock();
         let Some(ticket) = self.ticket else {
             return Some(st);
