@@ -215,6 +215,21 @@ impl WaitRecord {
         self.set_word(w);
     }
 
+    /// Records a yield (slow path of [`yield_pending`]): runnable again at
+    /// once, so no clock is read — a dump shows a yielded thread as
+    /// runnable, with neither a wait nor a time (the `since` bits are only
+    /// marked set, and a later wait of another kind reads the clock).
+    pub(crate) fn yield_pending(&self) {
+        self.holder.store(0, Ordering::Relaxed);
+        self.id.store(0, Ordering::Relaxed);
+        let w = self.word();
+        let w = (w & !(KIND_MASK | (SINCE_MAX << SINCE_SHIFT)))
+            | (u64::from(kind::YIELD) << KIND_SHIFT)
+            | (1 << SINCE_SHIFT)
+            | WRITTEN;
+        self.set_word(w);
+    }
+
     /// Records a pending timer: the wait recorded in this poll becomes
     /// timed; with none, the thread sleeps.
     pub(crate) fn sleep_pending(&self, first: bool) {
@@ -279,6 +294,11 @@ fn with_current(f: impl FnOnce(&WaitRecord)) {
 /// the first `Pending` of this wait (starts its clock).
 pub(crate) fn pending(kind: u8, id: u64, holder: u64, first: bool) {
     with_current(|r| r.pending(kind, id, holder, first));
+}
+
+/// The calling thread yields (`yield_now`): see [`WaitRecord::yield_pending`].
+pub(crate) fn yield_pending() {
+    with_current(WaitRecord::yield_pending);
 }
 
 /// A timer of the calling thread returns `Pending` (see the module notes).
