@@ -182,9 +182,10 @@ impl Registry {
     }
 
     /// Deregisters `threads`, taking each shard's lock once per run of
-    /// threads in it; returns the entries, to be dropped outside the locks.
-    fn remove_all(&self, threads: &[Thread]) -> Vec<Thread> {
-        let mut removed = Vec::with_capacity(threads.len());
+    /// threads in it. Each entry is dropped under the lock: the caller's
+    /// own handle to the same thread is alive, so the drop only decrements
+    /// a count and runs no destructor.
+    fn remove_all(&self, threads: &[Thread]) {
         let mut held: Option<(usize, std::sync::MutexGuard<'_, Shard>)> = None;
         for t in threads {
             let i = shard_of(t.inner.ident.load(Ordering::Relaxed));
@@ -195,10 +196,8 @@ impl Registry {
                     &mut held.insert((i, self.lock_shard(i))).1
                 }
             };
-            removed.extend(shard.remove(t));
+            drop(shard.remove(t));
         }
-        drop(held);
-        removed
     }
 
     /// The number of alive threads (summed over the shards: `active_count`
@@ -343,7 +342,8 @@ impl EndedBatch {
     fn take(&mut self) -> EndedBatch {
         EndedBatch {
             rt: self.rt.clone(),
-            threads: std::mem::take(&mut self.threads),
+            // Room for the next batch at once, not grown push by push.
+            threads: std::mem::replace(&mut self.threads, Vec::with_capacity(BATCH)),
         }
     }
 
@@ -352,14 +352,10 @@ impl EndedBatch {
     /// handle's destructor may run user code (a hook) that panics.
     fn flush(self) {
         // A runtime that is gone took its registry along: nothing to remove.
-        let removed = match self.rt.and_then(|w| w.upgrade()) {
-            Some(rt) if !self.threads.is_empty() => rt.registry.remove_all(&self.threads),
-            _ => Vec::new(),
-        };
-        for t in self.threads {
-            drop_caught(t);
+        if let Some(rt) = self.rt.and_then(|w| w.upgrade()) {
+            rt.registry.remove_all(&self.threads);
         }
-        for t in removed {
+        for t in self.threads {
             drop_caught(t);
         }
     }
