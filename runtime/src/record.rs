@@ -190,7 +190,9 @@ impl WaitRecord {
     }
 
     /// `w` recording a wait of `kind` on `id`, keeping `since` if the
-    /// record already shows that wait and `fresh` is false.
+    /// record already shows that wait and `fresh` is false. A yield reads
+    /// no clock: a yielded thread is runnable at once, and a dump shows it
+    /// with neither a wait nor a time, so its `since` is only marked set.
     fn with_wait(&self, w: u64, kind: u8, id: u64, fresh: bool) -> u64 {
         let same = ((w & KIND_MASK) >> KIND_SHIFT) as u8 == kind
             && self.id.load(Ordering::Relaxed) == id
@@ -199,7 +201,11 @@ impl WaitRecord {
             w >> SINCE_SHIFT
         } else {
             self.id.store(id, Ordering::Relaxed);
-            now_us().max(1)
+            if kind == kind::YIELD {
+                1
+            } else {
+                now_us().max(1)
+            }
         };
         (w & !(KIND_MASK | (SINCE_MAX << SINCE_SHIFT)))
             | (u64::from(kind) << KIND_SHIFT)
@@ -212,21 +218,6 @@ impl WaitRecord {
         let w = self.word();
         self.holder.store(holder, Ordering::Release);
         let w = self.with_wait(w, kind, id, first);
-        self.set_word(w);
-    }
-
-    /// Records a yield (slow path of [`yield_pending`]): runnable again at
-    /// once, so no clock is read — a dump shows a yielded thread as
-    /// runnable, with neither a wait nor a time (the `since` bits are only
-    /// marked set, and a later wait of another kind reads the clock).
-    pub(crate) fn yield_pending(&self) {
-        self.holder.store(0, Ordering::Relaxed);
-        self.id.store(0, Ordering::Relaxed);
-        let w = self.word();
-        let w = (w & !(KIND_MASK | (SINCE_MAX << SINCE_SHIFT)))
-            | (u64::from(kind::YIELD) << KIND_SHIFT)
-            | (1 << SINCE_SHIFT)
-            | WRITTEN;
         self.set_word(w);
     }
 
@@ -294,11 +285,6 @@ fn with_current(f: impl FnOnce(&WaitRecord)) {
 /// the first `Pending` of this wait (starts its clock).
 pub(crate) fn pending(kind: u8, id: u64, holder: u64, first: bool) {
     with_current(|r| r.pending(kind, id, holder, first));
-}
-
-/// The calling thread yields (`yield_now`): see [`WaitRecord::yield_pending`].
-pub(crate) fn yield_pending() {
-    with_current(WaitRecord::yield_pending);
 }
 
 /// A timer of the calling thread returns `Pending` (see the module notes).

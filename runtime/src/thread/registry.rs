@@ -347,9 +347,10 @@ impl EndedBatch {
         }
     }
 
-    /// Removes the batch's threads from their registry. The entries are
-    /// dropped after every lock is released, each on its own: a last
-    /// handle's destructor may run user code (a hook) that panics.
+    /// Removes the batch's threads from their registry. The batch's own
+    /// handles are dropped after the locks are released, each on its own:
+    /// one may be a thread's last, whose destructor may run user code (a
+    /// hook) that panics.
     fn flush(self) {
         // A runtime that is gone took its registry along: nothing to remove.
         if let Some(rt) = self.rt.and_then(|w| w.upgrade()) {

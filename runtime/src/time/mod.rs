@@ -76,7 +76,7 @@ pub async fn yield_now() {
             Poll::Ready(())
         } else {
             yielded = true;
-            record::yield_pending();
+            record::pending(record::kind::YIELD, 0, 0, true);
             cx.waker().wake_by_ref();
             Poll::Pending
         }
