@@ -56,7 +56,7 @@ pub fn get_ident() -> u64 {
 
 /// The calling OS thread's kernel id (Python's `get_native_id()`).
 pub fn get_native_id() -> u64 {
-    crate::native::native_id()
+    u64::from(crate::native::native_id())
 }
 
 /// Ends the calling thread quietly (Python's `_thread.exit()` /

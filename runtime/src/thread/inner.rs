@@ -64,10 +64,13 @@ pub(crate) struct ThreadInner {
     /// Python's `ident`; 0 until started.
     pub(crate) ident: AtomicU64,
     /// The OS thread it last ran on; 0 until it has run.
-    pub(crate) native_id: AtomicU64,
+    pub(crate) native_id: AtomicU32,
     /// `N` of the automatic name (0: named explicitly, or a
-    /// `start_new_thread` thread not yet seen by `current_thread()`).
-    pub(crate) auto_n: AtomicU64,
+    /// `start_new_thread` thread not yet seen by `current_thread()`). In 32
+    /// bits, as `native_id`, so the two share a word: a thread numbered
+    /// past `u32::MAX` has the same name written out as an explicit one
+    /// ([`ThreadInner::set_auto_n`]).
+    pub(crate) auto_n: AtomicU32,
     /// Notified when the thread is marked `STOPPED`.
     pub(crate) done: Event,
     /// What it waits on (`crate::record`; written only by the thread).
@@ -112,16 +115,31 @@ impl Parts {
     }
 }
 
-/// A thread's target, then its task's waker.
-#[derive(Default)]
+/// A thread's target, then its task's waker: two words, a `Waker`'s. The
+/// target is boxed once more for that (until `start()` only), so the
+/// `Option` of it fits the niche of the waker's vtable pointer; as a third
+/// variant beside a fat `Body` it took a word more in every thread.
 pub(crate) enum TargetOrWaker {
-    /// Neither (taken, or never had one: main, dummy, `spawn`).
-    #[default]
-    Empty,
-    /// The target, until `start()` takes it.
-    Target(Body),
+    /// The target until `start()` takes it; `None`: neither (taken, or
+    /// never had one: main, dummy, `spawn`).
+    Target(Option<Box<Body>>),
     /// The task's waker, so shutdown can wake it to be cancelled.
     Waker(Waker),
+}
+
+impl Default for TargetOrWaker {
+    fn default() -> Self {
+        TargetOrWaker::Target(None)
+    }
+}
+
+/// The automatic name of a thread of class `kind` numbered `n`.
+pub(crate) fn auto_name(kind: Kind, n: u64) -> String {
+    match kind {
+        Kind::Main => "MainThread".to_string(),
+        Kind::Dummy | Kind::Raw => format!("Dummy-{n}"),
+        Kind::Thread | Kind::Timer => format!("Thread-{n}"),
+    }
 }
 
 /// The state few threads use.
@@ -139,6 +157,21 @@ impl ThreadInner {
     /// Whether `flag` (of `flags`) is set.
     pub(crate) fn has_flag(&self, flag: u8) -> bool {
         self.flags.load(Ordering::Acquire) & flag != 0
+    }
+
+    /// Gives the thread the automatic number `n`: in `auto_n`, or, past the
+    /// 32 bits it has (four billion automatic names), written out as its
+    /// name, which reads the same (a name given already stays, as it
+    /// would over `auto_n`).
+    pub(crate) fn set_auto_n(&self, n: u64) {
+        match u32::try_from(n) {
+            Ok(n) => self.auto_n.store(n, Ordering::Relaxed),
+            Err(_) => {
+                let mut parts = self.parts();
+                let name = &mut parts.extra().name;
+                name.get_or_insert_with(|| auto_name(self.kind, n).into());
+            }
+        }
     }
 
     /// Locks the thread's parts (never poisoned in practice: nothing panics
@@ -224,5 +257,38 @@ mod loom_tests {
                 "the joiner waits and nobody notifies it"
             );
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Thread;
+    use super::{Kind, TargetOrWaker, ThreadInner};
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_thread_fits_malloc_s_112_byte_chunk() {
+        // The target-or-waker slot takes a waker's two words, and the two
+        // 32-bit ids share one: with its `Arc` counts and malloc's header,
+        // a `Thread` is a 112 B chunk (128 B before).
+        assert_eq!(std::mem::size_of::<TargetOrWaker>(), 16);
+        assert_eq!(std::mem::size_of::<ThreadInner>(), 88);
+    }
+
+    #[test]
+    fn a_number_past_32_bits_is_still_the_thread_s_name() {
+        let n = u64::from(u32::MAX) + 1;
+        let t = Thread::from_parts(Kind::Thread, None, n, false, None);
+        assert_eq!(t.name(), "Thread-4294967296");
+        let t = Thread::from_parts(Kind::Thread, None, u64::from(u32::MAX), false, None);
+        assert_eq!(t.name(), "Thread-4294967295");
+        let d = Thread::from_parts(Kind::Raw, None, 0, false, None);
+        d.inner.set_auto_n(n + 1);
+        assert_eq!(d.name(), "Dummy-4294967297");
+        d.inner.set_auto_n(7);
+        assert_eq!(d.name(), "Dummy-4294967297", "a written-out name stays");
+        let named = Thread::from_parts(Kind::Raw, Some("x".into()), 0, false, None);
+        named.inner.set_auto_n(n);
+        assert_eq!(named.name(), "x", "a given name is not overwritten");
     }
 }

@@ -132,6 +132,12 @@ impl Thread {
         daemon: bool,
         target: Option<Body>,
     ) -> Thread {
+        // A number past `auto_n`'s 32 bits: the name written out instead
+        // (`ThreadInner::set_auto_n`).
+        let (auto_n, name) = match u32::try_from(auto_n) {
+            Ok(n) => (n, name),
+            Err(_) => (0, Some(inner::auto_name(kind, auto_n))),
+        };
         Thread {
             inner: Arc::new(ThreadInner {
                 kind,
@@ -142,12 +148,12 @@ impl Thread {
                 daemon: AtomicBool::new(daemon),
                 reg_slot: AtomicU32::new(registry::NO_SLOT),
                 ident: AtomicU64::new(0),
-                native_id: AtomicU64::new(0),
-                auto_n: AtomicU64::new(auto_n),
+                native_id: AtomicU32::new(0),
+                auto_n: AtomicU32::new(auto_n),
                 done: Event::new(),
                 record: crate::record::WaitRecord::default(),
                 parts: Mutex::new(Parts {
-                    slot: target.map_or(TargetOrWaker::Empty, TargetOrWaker::Target),
+                    slot: TargetOrWaker::Target(target.map(Box::new)),
                     extra: name.map(|n| {
                         Box::new(Extra {
                             name: Some(n.into_boxed_str()),
@@ -231,7 +237,7 @@ impl Thread {
     /// so it may be started again (CPython sets `_started` only once
     /// `_start_new_thread` succeeded). Returns `e`.
     fn put_back(&self, body: Body, e: ThreadError) -> ThreadError {
-        self.inner.parts().slot = TargetOrWaker::Target(body);
+        self.inner.parts().slot = TargetOrWaker::Target(Some(Box::new(body)));
         e
     }
 
@@ -244,7 +250,7 @@ impl Thread {
         }
         let mut parts = self.inner.parts();
         match std::mem::take(&mut parts.slot) {
-            TargetOrWaker::Target(target) => Ok(target),
+            TargetOrWaker::Target(Some(target)) => Ok(*target),
             other => {
                 parts.slot = other;
                 Err(ThreadError::AlreadyStarted)
@@ -327,15 +333,8 @@ impl Thread {
     }
 
     fn auto_name(&self) -> String {
-        match self.inner.kind {
-            Kind::Main => "MainThread".to_string(),
-            Kind::Dummy | Kind::Raw => {
-                format!("Dummy-{}", self.inner.auto_n.load(Ordering::Relaxed))
-            }
-            Kind::Thread | Kind::Timer => {
-                format!("Thread-{}", self.inner.auto_n.load(Ordering::Relaxed))
-            }
-        }
+        let n = self.inner.auto_n.load(Ordering::Relaxed);
+        inner::auto_name(self.inner.kind, u64::from(n))
     }
 
     /// Renames the thread (Python's `name = ...`); names need not be unique.
@@ -359,7 +358,7 @@ impl Thread {
     pub fn native_id(&self) -> Option<u64> {
         match self.inner.native_id.load(Ordering::Relaxed) {
             0 => None,
-            n => Some(n),
+            n => Some(u64::from(n)),
         }
     }
 

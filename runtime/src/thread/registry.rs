@@ -265,7 +265,7 @@ impl Registry {
         }
         // Named first, so it is never listed unnamed.
         let n = NAME_COUNTER.fetch_add(1, Ordering::Relaxed);
-        t.inner.auto_n.store(n, Ordering::Relaxed);
+        t.inner.set_auto_n(n);
         if shard.holds(t) {
             shard.hidden -= 1;
         }

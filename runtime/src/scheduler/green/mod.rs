@@ -691,7 +691,7 @@ impl Shared {
 /// A cheap per-thread pseudo-random index in `0..n` (victim selection).
 fn fastrand_index(n: usize) -> usize {
     thread_local! {
-        static SEED: Cell<u64> = Cell::new(0x9E37_79B9_7F4A_7C15 ^ (crate::native::native_id() << 17));
+        static SEED: Cell<u64> = Cell::new(0x9E37_79B9_7F4A_7C15 ^ (u64::from(crate::native::native_id()) << 17));
     }
     SEED.with(|s| {
         // xorshift64*
