@@ -98,11 +98,15 @@ impl Drop for Catching {
 /// A waiter's wrapper of its user waker (module docs): poll the wait
 /// through [`poll`](CatchWaker::poll) and whatever the wait registers the
 /// waker with can wake it without a panic reaching it.
+///
+/// One word, so every wait future that holds one stays small: the wrapper
+/// waker is made from the kept `Arc` for each poll through a user waker
+/// (one count up and down), not kept beside it.
 #[doc(hidden)]
 #[derive(Default)]
 pub struct CatchWaker {
-    /// The user waker wrapped, and the wrapper.
-    wrapped: Option<(Arc<Catching>, Waker)>,
+    /// The user waker wrapped.
+    wrapped: Option<Arc<Catching>>,
 }
 
 impl std::fmt::Debug for CatchWaker {
@@ -127,23 +131,24 @@ impl CatchWaker {
             return poll(cx);
         }
         let waker = self.wrapper(cx.waker());
-        poll(&mut Context::from_waker(waker))
+        poll(&mut Context::from_waker(&waker))
     }
 
-    /// The wrapper of `waker`, made if the current one does not wrap it.
+    /// The wrapper of `waker`: of the kept `Arc` if it wraps `waker`, else
+    /// of a new one, kept from now on.
     #[cold]
-    fn wrapper<'a>(&'a mut self, waker: &'a Waker) -> &'a Waker {
-        let fresh = !matches!(&self.wrapped, Some((c, _)) if c.0.will_wake(waker));
-        if fresh {
-            let c = Arc::new(Catching(waker.clone()));
-            let w = Waker::from(c.clone());
-            // The old wrapper (if any) drops here: `Catching::drop` is safe.
-            self.wrapped = Some((c, w));
-        }
-        match &self.wrapped {
-            Some((_, w)) => w,
-            None => waker, // just set
-        }
+    fn wrapper(&mut self, waker: &Waker) -> Waker {
+        let c = match &self.wrapped {
+            Some(c) if c.0.will_wake(waker) => c.clone(),
+            _ => {
+                let c = Arc::new(Catching(waker.clone()));
+                // The old wrapper (if any) drops here: `Catching::drop` is
+                // safe.
+                self.wrapped = Some(c.clone());
+                c
+            }
+        };
+        Waker::from(c)
     }
 }
 
@@ -162,6 +167,19 @@ mod tests {
             self.0.fetch_add(1, Ordering::SeqCst);
             panic!("waker panics on purpose");
         }
+    }
+
+    #[test]
+    fn a_catch_waker_is_one_word() {
+        // It sits in every wait future and `JoinHandle`.
+        assert_eq!(
+            std::mem::size_of::<CatchWaker>(),
+            std::mem::size_of::<usize>()
+        );
+        assert_eq!(
+            std::mem::size_of::<crate::JoinHandle<u64>>(),
+            3 * std::mem::size_of::<usize>()
+        );
     }
 
     #[test]
