@@ -37,6 +37,7 @@ thread_local! {
 
 /// Marks `waker` (a thread's task waker) as the runtime's own while `f`
 /// runs on this OS thread: [`CatchWaker`] passes it on unwrapped.
+#[inline(always)]
 pub(crate) fn trusting<R>(waker: &Waker, f: impl FnOnce() -> R) -> R {
     /// Restores the previous trusted waker, on unwinding too.
     struct Restore((*const (), *const RawWakerVTable));

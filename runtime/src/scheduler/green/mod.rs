@@ -657,6 +657,7 @@ impl Shared {
     ///
     /// Only worker `index` may call it, from its own thread (it pops from,
     /// and steals into, that worker's queue).
+    #[inline]
     unsafe fn find_task(&self, index: usize, tick: u32) -> Option<Runnable> {
         if tick % GLOBAL_POLL_INTERVAL == 0 {
             if let Ok(r) = self.injector.pop() {
