@@ -1,6 +1,7 @@
 //! A source's registration with the driver: its token in the driver's slab
 //! of [`ScheduledIo`]s and its place in the `mio` registry.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::driver;
@@ -24,6 +25,8 @@ impl Registration {
     /// Registers `source` for reading and writing.
     pub(crate) fn new(source: &mut impl mio::event::Source) -> std::io::Result<Registration> {
         let d = driver();
+        // Counted before it can be ready (`Driver::sources`).
+        d.sources.fetch_add(1, Ordering::SeqCst);
         let io = Arc::new(ScheduledIo::default());
         let token =
             d.io.lock()
@@ -32,6 +35,7 @@ impl Registration {
         let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
         if let Err(e) = d.registry.register(source, token, interest) {
             d.io.lock().unwrap_or_else(|e| e.into_inner()).remove(token);
+            d.sources.fetch_sub(1, Ordering::SeqCst);
             return Err(e);
         }
         Ok(Registration { io, token })
@@ -40,10 +44,10 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        driver()
-            .io
-            .lock()
+        let d = driver();
+        d.io.lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(self.token);
+        d.sources.fetch_sub(1, Ordering::SeqCst);
     }
 }
