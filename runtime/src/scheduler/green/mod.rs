@@ -36,7 +36,8 @@
 //! and expired timers wake then land in its own queues (`driver`,
 //! design note 6).
 //!
-//! **Parking** (`idle.rs`): a worker with nothing to do registers as
+//! **Parking** (`idle.rs`): a worker with nothing to do looks at the queues
+//! a few more times, a spin pause apart ([`IDLE_SPINS`]), then registers as
 //! sleeping, checks every queue once more, and parks. Pushing work wakes one
 //! sleeper only if no worker is already searching; a searcher that finds work
 //! wakes the next one if it was the last searcher, so wakeups spread without
@@ -146,6 +147,20 @@ pub(crate) const MAX_LIFO_POLLS: u32 = 3;
 /// A worker checks the injector first every this many tasks (tokio and Go
 /// use 61: a prime, so it does not resonate with periodic workloads).
 pub(crate) const GLOBAL_POLL_INTERVAL: u32 = 61;
+
+/// Looks a worker out of tasks takes at the queues, a pause apart
+/// ([`IDLE_SPIN_HINTS`]), before it parks (Go's idle Ms spin similarly).
+/// A thread that spawns one small thread at a time keeps a second worker
+/// waking and parking, a futex call each way per few tasks (W2: nearly one
+/// per thread); one that looks a little longer finds the next task. No
+/// spinning under loom, whose models must stay small.
+#[cfg(not(loom))]
+const IDLE_SPINS: u32 = 4;
+#[cfg(loom)]
+const IDLE_SPINS: u32 = 0;
+
+/// Spin hints between two of those looks (a few microseconds in all).
+const IDLE_SPIN_HINTS: u32 = 64;
 
 /// Spare worker slots beyond the core workers (design notes, "Spares"):
 /// how many green threads may be blocked in `block_on` at once, plus the
@@ -721,6 +736,8 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
     let mut tick: u32 = 0;
     let mut lifo_streak: u32 = 0;
     let mut searching = false;
+    // Looks taken since the last task (`IDLE_SPINS`).
+    let mut idle_looks: u32 = 0;
     driver::worker_busy();
     loop {
         if shared.shutdown.load(Ordering::Acquire) {
@@ -767,6 +784,7 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
         };
         match next {
             Some(r) => {
+                idle_looks = 0;
                 if searching {
                     searching = false;
                     shared.idle.stop_searching();
@@ -801,6 +819,16 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
                 if driver::poll_now() {
                     continue;
                 }
+                if idle_looks < IDLE_SPINS {
+                    // Still searching if it was (a pusher then counts on it
+                    // to find the work); not a sleeper, so none wakes it.
+                    idle_looks += 1;
+                    for _ in 0..IDLE_SPIN_HINTS {
+                        std::hint::spin_loop();
+                    }
+                    continue;
+                }
+                idle_looks = 0;
                 if searching {
                     shared.idle.stop_searching_idle();
                 }
