@@ -23,7 +23,9 @@
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::task::{Context, RawWakerVTable, Wake, Waker};
+use std::task::{Context, RawWakerVTable, Waker};
+
+use futures::task::{waker_ref, ArcWake, WakerRef};
 
 use crate::catch::drop_caught;
 
@@ -78,13 +80,9 @@ pub fn wake_caught(waker: Waker) {
 /// A user waker whose wake and drop never unwind.
 struct Catching(Waker);
 
-impl Wake for Catching {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.0.wake_by_ref())) {
+impl ArcWake for Catching {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| arc_self.0.wake_by_ref())) {
             drop_caught(payload);
         }
     }
@@ -101,8 +99,9 @@ impl Drop for Catching {
 /// waker with can wake it without a panic reaching it.
 ///
 /// One word, so every wait future that holds one stays small: the wrapper
-/// waker is made from the kept `Arc` for each poll through a user waker
-/// (one count up and down), not kept beside it.
+/// waker is lent from the kept `Arc` for each poll through a user waker
+/// ([`waker_ref`]: no count taken unless the wait clones it), not kept
+/// beside it.
 #[doc(hidden)]
 #[derive(Default)]
 pub struct CatchWaker {
@@ -135,21 +134,18 @@ impl CatchWaker {
         poll(&mut Context::from_waker(&waker))
     }
 
-    /// The wrapper of `waker`: of the kept `Arc` if it wraps `waker`, else
-    /// of a new one, kept from now on.
+    /// The wrapper of `waker`, lent from the kept `Arc` if it wraps
+    /// `waker`, else from a new one, kept from now on.
     #[cold]
-    fn wrapper(&mut self, waker: &Waker) -> Waker {
-        let c = match &self.wrapped {
-            Some(c) if c.0.will_wake(waker) => c.clone(),
-            _ => {
-                let c = Arc::new(Catching(waker.clone()));
-                // The old wrapper (if any) drops here: `Catching::drop` is
-                // safe.
-                self.wrapped = Some(c.clone());
-                c
-            }
-        };
-        Waker::from(c)
+    fn wrapper(&mut self, waker: &Waker) -> WakerRef<'_> {
+        if self.wrapped.as_ref().is_some_and(|c| !c.0.will_wake(waker)) {
+            // The old wrapper drops here: `Catching::drop` is safe.
+            self.wrapped = None;
+        }
+        waker_ref(
+            self.wrapped
+                .get_or_insert_with(|| Arc::new(Catching(waker.clone()))),
+        )
     }
 }
 
@@ -157,6 +153,7 @@ impl CatchWaker {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
 
     struct Bad(AtomicUsize);
 

@@ -132,13 +132,7 @@ impl Thread {
         daemon: bool,
         target: Option<Body>,
     ) -> Thread {
-        // A number past `auto_n`'s 32 bits: the name written out instead
-        // (`ThreadInner::set_auto_n`).
-        let (auto_n, name) = match u32::try_from(auto_n) {
-            Ok(n) => (n, name),
-            Err(_) => (0, Some(inner::auto_name(kind, auto_n))),
-        };
-        Thread {
+        let t = Thread {
             inner: Arc::new(ThreadInner {
                 kind,
                 state: Lifecycle::initial(),
@@ -149,7 +143,7 @@ impl Thread {
                 reg_slot: AtomicU32::new(registry::NO_SLOT),
                 ident: AtomicU64::new(0),
                 native_id: AtomicU32::new(0),
-                auto_n: AtomicU32::new(auto_n),
+                auto_n: AtomicU32::new(0),
                 done: Event::new(),
                 record: crate::record::WaitRecord::default(),
                 parts: Mutex::new(Parts {
@@ -162,7 +156,11 @@ impl Thread {
                     }),
                 }),
             }),
+        };
+        if auto_n != 0 {
+            t.inner.set_auto_n(auto_n);
         }
+        t
     }
 
     /// A thread already running (main or dummy), with a fresh ident.

@@ -419,8 +419,7 @@ impl<F> Drop for ThreadTask<F> {
             self.drop_target();
             self.finish(None);
         }
-        // A target still held (none is, once finished) is not leaked.
-        self.drop_target();
+        debug_assert!(!self.live, "every way to finish drops or takes the target");
         // Most threads end having released the GIL and left its queue: no
         // lock to take then.
         if let (Some(gil), true) = (&self.rt.gil, self.gil_queued || self.gil_held) {
