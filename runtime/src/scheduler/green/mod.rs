@@ -87,6 +87,7 @@
 //! is dropped by a reaper thread, each drop caught (`Shared::reap`).
 
 mod idle;
+mod injector;
 mod monitor;
 mod queue;
 
@@ -97,9 +98,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_task::{Runnable, ScheduleInfo, Task, WithInfo};
-use concurrent_queue::ConcurrentQueue;
-
 use idle::Idle;
+use injector::Injector;
 use monitor::{Monitor, RunCounter};
 use queue::{steal_half, LocalQueue};
 
@@ -175,7 +175,7 @@ pub(crate) const MAX_SPARES: usize = 2;
 /// What the workers share.
 pub(crate) struct Shared {
     /// Tasks woken from outside the workers, and local-queue overflow.
-    injector: ConcurrentQueue<Runnable>,
+    injector: Injector<Runnable>,
     /// One local run queue per worker: the core workers first, then the
     /// spares.
     locals: Box<[LocalQueue<Runnable>]>,
@@ -379,7 +379,7 @@ impl Executor {
         // Cannot overflow: `core <= MAX_WORKERS`.
         let total = core + MAX_SPARES;
         let shared = Arc::new(Shared {
-            injector: ConcurrentQueue::unbounded(),
+            injector: Injector::new(),
             locals: (0..total).map(|_| LocalQueue::new()).collect(),
             core,
             spares_started: AtomicUsize::new(0),
@@ -482,7 +482,7 @@ impl Shared {
     fn drain(&self) {
         loop {
             let mut any = false;
-            while let Ok(r) = self.injector.pop() {
+            while let Some(r) = self.injector.pop() {
                 drop_caught(r);
                 any = true;
             }
@@ -514,7 +514,7 @@ impl Shared {
             // Queued for the final drain, or for a reaper if that has
             // passed (SeqCst: either the drain sees the push or this sees
             // the flag).
-            let _ = self.injector.push(runnable);
+            self.injector.push(runnable);
             if self.drained.load(Ordering::SeqCst) {
                 self.reap();
             }
@@ -533,7 +533,7 @@ impl Shared {
                     // the worker checks only every `GLOBAL_POLL_INTERVAL`
                     // tasks: queue behind them, or a yield loop would run up
                     // to 61 times before they do.
-                    let _ = self.injector.push(runnable);
+                    self.injector.push(runnable);
                     self.idle.notify_one();
                 } else if yielded {
                     // SAFETY: `cx` is this thread's worker context: we are
@@ -548,7 +548,7 @@ impl Shared {
                 }
             }
             _ => {
-                let _ = self.injector.push(runnable);
+                self.injector.push(runnable);
                 self.idle.notify_one();
             }
         }
@@ -570,7 +570,7 @@ impl Shared {
         let spawned = std::thread::Builder::new()
             .name(format!("{}-reaper", self.name))
             .spawn(move || loop {
-                while let Ok(r) = shared.injector.pop() {
+                while let Some(r) = shared.injector.pop() {
                     drop_caught(r);
                 }
                 shared.reaping.store(false, Ordering::SeqCst);
@@ -595,8 +595,7 @@ impl Shared {
         if let Err(r) = unsafe { self.locals[index].push(runnable) } {
             // Full: move half of it to the injector along with `r`.
             // SAFETY: as above.
-            unsafe { self.locals[index].spill_half(&self.injector) };
-            let _ = self.injector.push(r);
+            unsafe { self.injector.spill_half(&self.locals[index], r) };
         }
         self.idle.notify_one();
     }
@@ -675,7 +674,7 @@ impl Shared {
     #[inline]
     unsafe fn find_task(&self, index: usize, tick: u32) -> Option<Runnable> {
         if tick % GLOBAL_POLL_INTERVAL == 0 {
-            if let Ok(r) = self.injector.pop() {
+            if let Some(r) = self.injector.pop_if_any() {
                 return Some(r);
             }
         }
@@ -685,7 +684,7 @@ impl Shared {
             return Some(r);
         }
         // SAFETY: as above.
-        if let Some(r) = unsafe { local.take_batch(&self.injector, self.core) } {
+        if let Some(r) = unsafe { self.injector.take_batch(local, self.core) } {
             return Some(r);
         }
         let locals = self.active_locals();
@@ -861,12 +860,12 @@ fn park_spare(shared: &Shared, index: usize) {
 fn hand_off_queued(shared: &Shared, cx: &WorkerCx) {
     let mut moved = false;
     if let Some(r) = cx.lifo.borrow_mut().take() {
-        let _ = shared.injector.push(r);
+        shared.injector.push(r);
         moved = true;
     }
     // SAFETY: `cx` is the calling worker's own context: it owns the queue.
     while let Some(r) = unsafe { shared.locals[cx.index].pop() } {
-        let _ = shared.injector.push(r);
+        shared.injector.push(r);
         moved = true;
     }
     if moved {

@@ -27,8 +27,6 @@
 
 use std::mem::MaybeUninit;
 
-use concurrent_queue::ConcurrentQueue;
-
 use super::LOCAL_QUEUE_CAPACITY;
 use crate::loom::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -196,48 +194,6 @@ impl<T> LocalQueue<T> {
         tail.wrapping_sub(real) as usize
     }
 
-    /// Moves half of the queue to `injector` (the queue is full).
-    ///
-    /// # Safety
-    ///
-    /// Only the queue's owner may call it.
-    pub(crate) unsafe fn spill_half(&self, injector: &ConcurrentQueue<T>) {
-        for _ in 0..self.len() / 2 {
-            // SAFETY: we are the owner (our caller's contract).
-            match unsafe { self.pop() } {
-                Some(r) => {
-                    let _ = injector.push(r);
-                }
-                None => break,
-            }
-        }
-    }
-
-    /// Takes one task from `injector` to run, and moves a fair share of the
-    /// rest (its length divided among `workers`, at most half our capacity)
-    /// into this queue.
-    ///
-    /// # Safety
-    ///
-    /// Only the queue's owner may call it.
-    pub(crate) unsafe fn take_batch(
-        &self,
-        injector: &ConcurrentQueue<T>,
-        workers: usize,
-    ) -> Option<T> {
-        let first = injector.pop().ok()?;
-        let share = (injector.len() / workers.max(1)).min(LOCAL_QUEUE_CAPACITY / 2);
-        for _ in 0..share {
-            let Ok(r) = injector.pop() else { break };
-            // SAFETY: we are the owner (our caller's contract).
-            if let Err(r) = unsafe { self.push(r) } {
-                let _ = injector.push(r);
-                break;
-            }
-        }
-        Some(first)
-    }
-
     /// Claims up to `max` tasks from the front for a thief, unless another
     /// steal is under way or there are none: returns the first claimed
     /// index and the count. The claim must be ended by [`release`].
@@ -351,10 +307,10 @@ pub(crate) unsafe fn steal_half<T>(victim: &LocalQueue<T>, dest: &LocalQueue<T>)
 /// `ci/loom.sh`.
 #[cfg(all(test, loom))]
 mod loom_tests {
-    use concurrent_queue::ConcurrentQueue;
     use loom::sync::Arc;
     use loom::thread;
 
+    use super::super::injector::Injector;
     use super::{steal_half, LocalQueue};
 
     /// Pops everything; the caller owns `q`.
@@ -451,9 +407,9 @@ mod loom_tests {
     #[test]
     fn loom_take_batch_vs_steal() {
         loom::model(|| {
-            let injector = Arc::new(ConcurrentQueue::bounded(4));
+            let injector = Arc::new(Injector::new());
             for v in 1..=3 {
-                injector.push(v).unwrap();
+                injector.push(v);
             }
             let local = Arc::new(LocalQueue::new());
             let thief = {
@@ -461,9 +417,7 @@ mod loom_tests {
                 thread::spawn(move || {
                     let dest = LocalQueue::new();
                     let mut got = Vec::new();
-                    if let Err(e) = injector.push(4) {
-                        got.push(e.into_inner());
-                    }
+                    injector.push(4);
                     got.extend(steal(&local, &dest));
                     drain(&dest, &mut got);
                     got
@@ -471,13 +425,35 @@ mod loom_tests {
             };
             let mut seen = Vec::new();
             // SAFETY: this thread owns `local`.
-            seen.extend(unsafe { local.take_batch(&injector, 1) });
+            seen.extend(unsafe { injector.take_batch(&local, 1) });
             seen.extend(thief.join().unwrap());
             drain(&local, &mut seen);
-            while let Ok(v) = injector.pop() {
+            while let Some(v) = injector.pop() {
                 seen.push(v);
             }
             check(seen, 1..=4);
+        });
+    }
+
+    /// The owner spills half of its full queue (and the task that did not
+    /// fit) into the injector while a thief steals from that queue.
+    #[test]
+    fn loom_spill_half_vs_steal() {
+        loom::model(|| {
+            let injector = Injector::new();
+            let local = Arc::new(LocalQueue::new());
+            for v in 1..=4 {
+                push(&local, v).unwrap();
+            }
+            let thief = thief(&local);
+            // SAFETY: this thread owns `local`.
+            unsafe { injector.spill_half(&local, 5) };
+            let mut seen = thief.join().unwrap();
+            drain(&local, &mut seen);
+            while let Some(v) = injector.pop() {
+                seen.push(v);
+            }
+            check(seen, 1..=5);
         });
     }
 
