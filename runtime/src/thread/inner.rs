@@ -48,6 +48,11 @@ pub(crate) const HIDDEN: u8 = 4;
 /// reader of the registry skips it. Set before the thread is marked
 /// `STOPPED`, so a joiner never finds it listed.
 pub(crate) const ENDED: u8 = 8;
+/// `ThreadInner::flags`: the thread has stored a `Local` value at least
+/// once, so its teardown must look. Only the thread itself stores its
+/// `Local` values and tears them down, so it needs no lock: a thread that
+/// never used one ends without taking its lock for them.
+pub(crate) const HAS_LOCALS: u8 = 16;
 
 /// The shared state of one thread.
 pub(crate) struct ThreadInner {
@@ -55,7 +60,8 @@ pub(crate) struct ThreadInner {
     pub(crate) kind: Kind,
     /// `INITIAL`, `STARTED` or `STOPPED`.
     pub(crate) state: Lifecycle,
-    /// [`CANCELLED`], [`LOCALS_CLOSED`], [`HIDDEN`], [`ENDED`].
+    /// [`CANCELLED`], [`LOCALS_CLOSED`], [`HIDDEN`], [`ENDED`],
+    /// [`HAS_LOCALS`].
     pub(crate) flags: AtomicU8,
     /// The daemon flag.
     pub(super) daemon: AtomicBool,

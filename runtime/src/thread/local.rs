@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::instrument::{trace_report, ReportLevel};
-use super::{current_thread_unseen, Thread, LOCALS_CLOSED};
+use super::{current_thread_unseen, Thread, HAS_LOCALS, LOCALS_CLOSED};
 use crate::catch::drop_caught;
 
 /// Rounds of teardown (see [`teardown`]) before the values still being
@@ -139,8 +139,12 @@ impl<T: Send + 'static> Drop for PutBack<T> {
                 // fresh value back first: the outer value (put back last)
                 // replaces it, so the outer update is not shadowed. The
                 // replaced value is dropped after the lock is released.
+                let inner = &*self.thread.inner;
+                if !inner.has_flag(HAS_LOCALS) {
+                    inner.flags.fetch_or(HAS_LOCALS, Ordering::Release);
+                }
                 let replaced = {
-                    let mut parts = self.thread.inner.parts();
+                    let mut parts = inner.parts();
                     let locals = &mut parts.extra().locals;
                     match locals.iter_mut().find(|(k, _)| *k == self.key) {
                         Some((_, slot)) => Some(std::mem::replace(slot, v)),
@@ -165,6 +169,11 @@ impl<T: Send + 'static> Drop for PutBack<T> {
 /// `Local`s are closed (`LOCALS_CLOSED`). Panicking destructors are caught.
 pub(crate) fn teardown(thread: &Thread) {
     let inner = &*thread.inner;
+    if !inner.has_flag(HAS_LOCALS) {
+        // Never stored one (`HAS_LOCALS`): nothing to look for.
+        inner.flags.fetch_or(LOCALS_CLOSED, Ordering::AcqRel);
+        return;
+    }
     let mut rounds = 0;
     loop {
         let n = inner.parts().locals_len();

@@ -62,7 +62,8 @@ pub(crate) use hooks::{
 };
 pub(crate) use ident::{next_ident, NAME_COUNTER};
 pub(crate) use inner::{
-    Extra, Kind, Parts, TargetOrWaker, ThreadInner, CANCELLED, ENDED, HIDDEN, LOCALS_CLOSED,
+    Extra, Kind, Parts, TargetOrWaker, ThreadInner, CANCELLED, ENDED, HAS_LOCALS, HIDDEN,
+    LOCALS_CLOSED,
 };
 pub(crate) use local::teardown as teardown_locals;
 pub use local::Local;

@@ -1,11 +1,12 @@
 //! The wrapper future every thread's target runs in.
 //!
 //! On each poll, in this order: enter the thread's context; record the
-//! worker as its native id; on the first poll remember the task's waker (for
-//! cancellation) and report `Start`; if cancelled, drop the target and end;
-//! take the GIL (pending if another thread holds it); report `Resume`; poll
-//! the target with a fresh cooperative budget, catching panics; release the
-//! GIL; report `Suspend` or end the thread.
+//! worker as its native id; if cancelled, drop the target and end; take the
+//! GIL (pending if another thread holds it); report `Start` (first poll) or
+//! `Resume`; poll the target with a fresh cooperative budget, catching
+//! panics; release the GIL; report `Suspend` or end the thread. The first
+//! time the thread parks (on the GIL or in its target), it leaves the
+//! task's waker with the thread, for cancellation.
 //!
 //! Ending a thread (`finish`), in Python's order: excepthook (for a panic of
 //! a `Thread` target), drop its `Local` values, report `Exit` (and `Start`
@@ -147,6 +148,9 @@ pub(crate) struct ThreadTask<F> {
     report: bool,
     /// Not polled yet.
     first_poll: bool,
+    /// The task's waker is in the thread's slot (put there when the thread
+    /// first parks: [`ThreadTask::keep_waker`]).
+    waker_kept: bool,
     /// `finish` has run.
     finished: bool,
     /// Queued for the GIL.
@@ -184,6 +188,7 @@ impl<F: Future> ThreadTask<F> {
             live: true,
             report,
             first_poll: true,
+            waker_kept: false,
             finished: false,
             gil_queued: false,
             gil_held: false,
@@ -251,8 +256,11 @@ impl<F> ThreadTask<F> {
             hooks::trace(&self.thread, TraceEvent::Start);
         }
         hooks::trace(&self.thread, TraceEvent::Exit);
-        let waker = std::mem::take(&mut inner.parts().slot);
-        drop(waker);
+        if self.waker_kept {
+            self.waker_kept = false;
+            let waker = std::mem::take(&mut inner.parts().slot);
+            drop(waker);
+        }
         if inner.kind == Kind::Main {
             return; // the runtime stops the main thread after shutdown
         }
@@ -308,15 +316,6 @@ impl<F: Future> ThreadTask<F> {
         inner
             .native_id
             .store(crate::native::native_id(), Ordering::Relaxed);
-        if this.first_poll {
-            // The task's own waker (not a traced one, which would count as
-            // a waker held by a waiter).
-            #[cfg(feature = "tracing")]
-            let waker = super::instrument::untraced(cx.waker());
-            #[cfg(not(feature = "tracing"))]
-            let waker = cx.waker();
-            inner.parts().slot = TargetOrWaker::Waker(waker.clone());
-        }
         if inner.has_flag(super::CANCELLED) {
             this.drop_target();
             this.finish(None);
@@ -332,6 +331,9 @@ impl<F: Future> ThreadTask<F> {
             {
                 inner.record.pending(record::kind::GIL, 0, 0, first);
                 inner.record.end(true, false);
+                if !this.waker_kept {
+                    this.keep_waker(cx);
+                }
                 return Poll::Pending;
             }
             this.gil_held = true;
@@ -386,6 +388,9 @@ impl<F: Future> ThreadTask<F> {
         match result {
             Ok(Poll::Pending) => {
                 hooks::trace(&this.thread, TraceEvent::Suspend);
+                if !this.waker_kept {
+                    this.keep_waker(cx);
+                }
                 Poll::Pending
             }
             Ok(Poll::Ready(v)) => {
@@ -406,6 +411,32 @@ impl<F: Future> ThreadTask<F> {
                 this.finish(Some(&panic));
                 Poll::Ready(Err(Ended::Panicked(panic)))
             }
+        }
+    }
+}
+
+impl<F> ThreadTask<F> {
+    /// Puts the task's own waker (not a traced one, which would count as a
+    /// waker held by a waiter) in the thread's slot the first time the
+    /// thread parks, so that shutdown can wake it to be cancelled
+    /// ([`Thread::cancel`]). A thread that ends in its first poll — most
+    /// `spawn`ed ones — never takes the lock or the waker's count for it.
+    ///
+    /// `cancel` sets `CANCELLED`, then looks at the slot under its lock; we
+    /// fill the slot under that lock, then look at the flag: whichever
+    /// locks second sees the other's write, so a cancel that found no waker
+    /// is seen here, and the task wakes itself to be cancelled.
+    #[cold]
+    fn keep_waker(&mut self, cx: &Context<'_>) {
+        self.waker_kept = true;
+        #[cfg(feature = "tracing")]
+        let waker = super::instrument::untraced(cx.waker());
+        #[cfg(not(feature = "tracing"))]
+        let waker = cx.waker();
+        let inner = &*self.thread.inner;
+        inner.parts().slot = TargetOrWaker::Waker(waker.clone());
+        if inner.has_flag(super::CANCELLED) {
+            cx.waker().wake_by_ref();
         }
     }
 }
