@@ -33,7 +33,8 @@ fn lock_state<S>(m: &Mutex<State<S>>) -> MutexGuard<'_, State<S>> {
     }
 }
 
-use std::future::poll_fn;
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use event_listener::Event;
@@ -286,28 +287,12 @@ impl<T, S: Store<T>> Core<T, S> {
     }
 
     /// Puts, waiting for room until `deadline`.
-    pub(crate) async fn put(&self, item: T, mut deadline: Deadline) -> Result<(), PutError<T>> {
-        let mut item = Some(item);
-        let mut wait = Waiting::new(self, Side::Put);
-        poll_fn(|cx| {
-            let Some(st) = wait.poll_turn(&mut deadline, cx) else {
-                return Poll::Pending;
-            };
-            let Some(it) = item.take() else {
-                return Poll::Pending; // polled after completion: never ready again
-            };
-            match self.put_locked(st, it) {
-                Ok(()) => Poll::Ready(Ok(())),
-                Err((_, err @ PutError::ShutDown(_))) => Poll::Ready(Err(err)),
-                // The last look after the deadline found no room either.
-                Err((_, err)) if wait.expired => Poll::Ready(Err(err)),
-                Err((st, back)) => {
-                    item = Some(back.into_inner());
-                    wait.wait(st, &mut deadline, cx)
-                }
-            }
-        })
-        .await
+    pub(crate) fn put(&self, item: T, deadline: Deadline) -> Put<'_, T, S> {
+        Put {
+            wait: Waiting::new(self, Side::Put),
+            item: Some(item),
+            deadline,
+        }
     }
 
     /// Takes the next item without waiting.
@@ -344,21 +329,11 @@ impl<T, S: Store<T>> Core<T, S> {
     }
 
     /// Takes the next item, waiting until `deadline`.
-    pub(crate) async fn get(&self, mut deadline: Deadline) -> Result<T, GetError> {
-        let mut wait = Waiting::new(self, Side::Get);
-        poll_fn(|cx| {
-            let Some(st) = wait.poll_turn(&mut deadline, cx) else {
-                return Poll::Pending;
-            };
-            match self.get_locked(st) {
-                Ok(item) => Poll::Ready(Ok(item)),
-                Err((_, err @ GetError::ShutDown)) => Poll::Ready(Err(err)),
-                // The last look after the deadline found nothing either.
-                Err((_, err)) if wait.expired => Poll::Ready(Err(err)),
-                Err((st, _)) => wait.wait(st, &mut deadline, cx),
-            }
-        })
-        .await
+    pub(crate) fn get(&self, deadline: Deadline) -> Get<'_, T, S> {
+        Get {
+            wait: Waiting::new(self, Side::Get),
+            deadline,
+        }
     }
 
     /// Marks one item done; wakes `join`ers when none is left.
@@ -420,6 +395,75 @@ impl<T, S: Store<T>> Core<T, S> {
     /// `unfinished_tasks` (for tests and Debug).
     pub(crate) fn unfinished_tasks(&self) -> usize {
         self.lock().unfinished
+    }
+}
+
+/// The future of [`Core::put`], written out by hand rather than as an
+/// `async fn` around a `poll_fn`: each put or get is a poll or two, and
+/// every layer of generated state machine (the public method's, the core's,
+/// the closure's) cost instructions on each poll and at its drop.
+pub(crate) struct Put<'a, T, S> {
+    /// Its place in the putters' list.
+    wait: Waiting<'a, T, S>,
+    /// The item, until it is put (or given back in an error).
+    item: Option<T>,
+    /// When to give up.
+    deadline: Deadline,
+}
+
+// The item is moved, never pinned; the other fields are `Unpin`.
+impl<T, S> Unpin for Put<'_, T, S> {}
+
+impl<T, S: Store<T>> Future for Put<'_, T, S> {
+    type Output = Result<(), PutError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let Some(st) = this.wait.poll_turn(&mut this.deadline, cx) else {
+            return Poll::Pending;
+        };
+        let Some(it) = this.item.take() else {
+            return Poll::Pending; // polled after completion: never ready again
+        };
+        match this.wait.core.put_locked(st, it) {
+            Ok(()) => Poll::Ready(Ok(())),
+            Err((_, err @ PutError::ShutDown(_))) => Poll::Ready(Err(err)),
+            // The last look after the deadline found no room either.
+            Err((_, err)) if this.wait.expired => Poll::Ready(Err(err)),
+            Err((st, back)) => {
+                this.item = Some(back.into_inner());
+                this.wait.wait(st, &mut this.deadline, cx)
+            }
+        }
+    }
+}
+
+/// The future of [`Core::get`] (see [`Put`]).
+pub(crate) struct Get<'a, T, S> {
+    /// Its place in the getters' list.
+    wait: Waiting<'a, T, S>,
+    /// When to give up.
+    deadline: Deadline,
+}
+
+// No field is pinned.
+impl<T, S> Unpin for Get<'_, T, S> {}
+
+impl<T, S: Store<T>> Future for Get<'_, T, S> {
+    type Output = Result<T, GetError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let Some(st) = this.wait.poll_turn(&mut this.deadline, cx) else {
+            return Poll::Pending;
+        };
+        match this.wait.core.get_locked(st) {
+            Ok(item) => Poll::Ready(Ok(item)),
+            Err((_, err @ GetError::ShutDown)) => Poll::Ready(Err(err)),
+            // The last look after the deadline found nothing either.
+            Err((_, err)) if this.wait.expired => Poll::Ready(Err(err)),
+            Err((st, _)) => this.wait.wait(st, &mut this.deadline, cx),
+        }
     }
 }
 
@@ -612,8 +656,11 @@ macro_rules! queue_type {
             /// If the future is dropped before it completes, the item was
             /// not put and is dropped with the future; a wake-up it had
             /// received goes to another putter.
-            pub async fn put(&self, item: T) -> Result<(), crate::queue::PutError<T>> {
-                self.core.put(item, crate::rt::Deadline::never()).await
+            pub fn put(
+                &self,
+                item: T,
+            ) -> impl std::future::Future<Output = Result<(), crate::queue::PutError<T>>> + '_ {
+                self.core.put(item, crate::rt::Deadline::never())
             }
 
             /// Puts `item`, waiting at most `timeout` for room.
@@ -629,12 +676,12 @@ macro_rules! queue_type {
             /// # Cancel safety
             ///
             /// As [`put`](Self::put).
-            pub async fn put_timeout(
+            pub fn put_timeout(
                 &self,
                 item: T,
                 timeout: std::time::Duration,
-            ) -> Result<(), crate::queue::PutError<T>> {
-                self.core.put(item, crate::rt::Deadline::after(timeout)).await
+            ) -> impl std::future::Future<Output = Result<(), crate::queue::PutError<T>>> + '_ {
+                self.core.put(item, crate::rt::Deadline::after(timeout))
             }
 
             /// Puts `item` if there is room right now (`put(item, False)`).
@@ -666,8 +713,8 @@ macro_rules! queue_type {
             /// Cancel safe: an item is taken only in the poll that returns
             /// it, and a wake-up the dropped future had received goes to
             /// another getter.
-            pub async fn get(&self) -> Result<T, crate::queue::GetError> {
-                self.core.get(crate::rt::Deadline::never()).await
+            pub fn get(&self) -> impl std::future::Future<Output = Result<T, crate::queue::GetError>> + '_ {
+                self.core.get(crate::rt::Deadline::never())
             }
 
             /// As [`get`](Self::get), waiting at most `timeout`.
@@ -682,8 +729,11 @@ macro_rules! queue_type {
             /// # Cancel safety
             ///
             /// As [`get`](Self::get).
-            pub async fn get_timeout(&self, timeout: std::time::Duration) -> Result<T, crate::queue::GetError> {
-                self.core.get(crate::rt::Deadline::after(timeout)).await
+            pub fn get_timeout(
+                &self,
+                timeout: std::time::Duration,
+            ) -> impl std::future::Future<Output = Result<T, crate::queue::GetError>> + '_ {
+                self.core.get(crate::rt::Deadline::after(timeout))
             }
 
             /// Takes the next item if there is one right now (`get(False)`).

@@ -2,6 +2,7 @@
 //! task tracking.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -104,8 +105,8 @@ impl<T> SimpleQueue<T> {
     ///
     /// Cancel safe: an item is taken only in the poll that returns it, and a
     /// wake-up the dropped future had received goes to another getter.
-    pub async fn get(&self) -> Result<T, GetError> {
-        self.core.get(Deadline::never()).await
+    pub fn get(&self) -> impl Future<Output = Result<T, GetError>> + '_ {
+        self.core.get(Deadline::never())
     }
 
     /// As [`get`](Self::get), waiting at most `timeout`. `Duration::ZERO`
@@ -119,8 +120,8 @@ impl<T> SimpleQueue<T> {
     /// # Cancel safety
     ///
     /// As [`get`](Self::get).
-    pub async fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
-        self.core.get(Deadline::after(timeout)).await
+    pub fn get_timeout(&self, timeout: Duration) -> impl Future<Output = Result<T, GetError>> + '_ {
+        self.core.get(Deadline::after(timeout))
     }
 
     /// Takes the oldest item if there is one.
