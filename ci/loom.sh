@@ -15,7 +15,8 @@ export CARGO_TARGET_DIR="${LOOM_TARGET_DIR:-target/loom}"
 # and get bursts, a cancelled notified getter).
 RUSTFLAGS="--cfg loom" cargo test -p greenthread-sync --release --lib loom
 
-# runtime: the executor's run queue (local queue, steal_half, take_batch),
-# a thread's end against a joiner (STOPPED, ENDED, the listener check)
-# and the GIL's hand-off with sleeping waiters.
+# runtime: the executor's run queue (local queue, steal_half, the injector's
+# take_batch and spill_half), a thread's end against a joiner (STOPPED,
+# ENDED, the listener check), a cancel against a thread's first park (the
+# waker kept then) and the GIL's hand-off with sleeping waiters.
 RUSTFLAGS="--cfg loom" cargo test -p greenthread-runtime --release --lib loom

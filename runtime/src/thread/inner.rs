@@ -264,6 +264,40 @@ mod loom_tests {
             );
         });
     }
+
+    /// `Thread::cancel` against a thread parking for the first time
+    /// (`ThreadTask::keep_waker`), with their orderings: cancel sets
+    /// `CANCELLED` (release), then looks at the slot under its lock; the
+    /// parking thread fills the slot under the lock, then reads the flag
+    /// (acquire) and wakes itself if it is set. The thread must be woken to
+    /// be cancelled either way: by cancel, which found the waker, or by
+    /// itself.
+    #[test]
+    fn loom_a_first_park_never_misses_a_cancel() {
+        loom::model(|| {
+            let flags = Arc::new(AtomicU8::new(0));
+            // The slot: whether the task's waker is in it.
+            let slot = Arc::new(loom::sync::Mutex::new(false));
+            let woken_by_cancel = Arc::new(AtomicBool::new(false));
+            let canceller = {
+                let (flags, slot, woken) = (flags.clone(), slot.clone(), woken_by_cancel.clone());
+                loom::thread::spawn(move || {
+                    flags.fetch_or(super::CANCELLED, Ordering::Release);
+                    let has_waker = *slot.lock().unwrap();
+                    if has_waker {
+                        woken.store(true, Ordering::Release);
+                    }
+                })
+            };
+            *slot.lock().unwrap() = true;
+            let woke_itself = flags.load(Ordering::Acquire) & super::CANCELLED != 0;
+            canceller.join().unwrap();
+            assert!(
+                woke_itself || woken_by_cancel.load(Ordering::Acquire),
+                "a cancelled thread parked with nobody to wake it"
+            );
+        });
+    }
 }
 
 #[cfg(test)]
