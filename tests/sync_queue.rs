@@ -590,6 +590,30 @@ fn cancel_by_drop() {
     assert_eq!(q.get_nowait(), Err(GetError::Empty));
 }
 
+/// A get or put polled again after it completed takes no other item and
+/// puts nothing more: it stays pending, and the queue keeps what it holds.
+#[test]
+fn polled_after_completion_takes_nothing_more() {
+    let q = Queue::<u32>::new(0);
+    q.put_nowait(1).unwrap();
+    q.put_nowait(2).unwrap();
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut get = Box::pin(q.get());
+    assert_eq!(get.as_mut().poll(&mut cx), Poll::Ready(Ok(1)));
+    assert!(get.as_mut().poll(&mut cx).is_pending());
+    let mut put = Box::pin(q.put(3));
+    assert_eq!(put.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
+    assert!(put.as_mut().poll(&mut cx).is_pending());
+    drop((get, put));
+    assert_eq!(
+        q.get_nowait(),
+        Ok(2),
+        "the second item was left in the queue"
+    );
+    assert_eq!(q.get_nowait(), Ok(3));
+    assert_eq!(q.get_nowait(), Err(GetError::Empty));
+}
+
 /// From std threads with block_on and inside tokio / async-executor.
 #[test]
 fn foreign_executors() {

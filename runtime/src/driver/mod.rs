@@ -279,7 +279,8 @@ impl Driver {
     /// Returns whether it woke anything.
     fn turn(&self, p: &mut Poller, block: bool) -> bool {
         // A worker's turn skips the timer lock until a timer is due.
-        let due = self.nanos(Instant::now()) >= self.next_due.load(Ordering::Acquire);
+        let now = Instant::now();
+        let due = self.nanos(now) >= self.next_due.load(Ordering::Acquire);
         let (mut woke, mut timeout) = if block || due {
             self.fire(p)
         } else {
@@ -290,7 +291,8 @@ impl Driver {
             // A syscall per 61 tasks (the workers' turns) in a program
             // with no sockets: W4's yields and W1's spawns paid it.
             if self.sources.load(Ordering::SeqCst) == 0 {
-                self.stamp_turn();
+                // A turn of nanoseconds: stamped with the clock read above.
+                self.stamp_turn(now);
                 return woke;
             }
         } else if let Some(t) = timeout {
@@ -318,14 +320,13 @@ impl Driver {
             // must outlive transient failures.
             Err(_) => std::thread::sleep(Duration::from_millis(1)),
         }
-        self.stamp_turn();
+        self.stamp_turn(Instant::now());
         woke
     }
 
-    /// Records that the driver was turned just now (`last_turn`).
-    fn stamp_turn(&self) {
-        let now = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.last_turn.store(now, Ordering::Relaxed);
+    /// Records that the driver was turned at `now` (`last_turn`).
+    fn stamp_turn(&self, now: Instant) {
+        self.last_turn.store(self.nanos(now), Ordering::Relaxed);
     }
 
     /// Fires the expired timers; returns whether any, and the time to the

@@ -331,9 +331,7 @@ impl<F: Future> ThreadTask<F> {
             {
                 inner.record.pending(record::kind::GIL, 0, 0, first);
                 inner.record.end(true, false);
-                if !this.waker_kept {
-                    this.keep_waker(cx);
-                }
+                this.keep_waker(cx);
                 return Poll::Pending;
             }
             this.gil_held = true;
@@ -388,9 +386,7 @@ impl<F: Future> ThreadTask<F> {
         match result {
             Ok(Poll::Pending) => {
                 hooks::trace(&this.thread, TraceEvent::Suspend);
-                if !this.waker_kept {
-                    this.keep_waker(cx);
-                }
+                this.keep_waker(cx);
                 Poll::Pending
             }
             Ok(Poll::Ready(v)) => {
@@ -426,8 +422,16 @@ impl<F> ThreadTask<F> {
     /// fill the slot under that lock, then look at the flag: whichever
     /// locks second sees the other's write, so a cancel that found no waker
     /// is seen here, and the task wakes itself to be cancelled.
-    #[cold]
+    #[inline(always)]
     fn keep_waker(&mut self, cx: &Context<'_>) {
+        if !self.waker_kept {
+            self.store_waker(cx);
+        }
+    }
+
+    /// [`keep_waker`](Self::keep_waker)'s first time.
+    #[cold]
+    fn store_waker(&mut self, cx: &Context<'_>) {
         self.waker_kept = true;
         #[cfg(feature = "tracing")]
         let waker = super::instrument::untraced(cx.waker());

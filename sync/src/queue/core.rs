@@ -333,6 +333,7 @@ impl<T, S: Store<T>> Core<T, S> {
         Get {
             wait: Waiting::new(self, Side::Get),
             deadline,
+            done: false,
         }
     }
 
@@ -444,6 +445,8 @@ pub(crate) struct Get<'a, T, S> {
     wait: Waiting<'a, T, S>,
     /// When to give up.
     deadline: Deadline,
+    /// It has returned `Ready`: polled again, it never takes another item.
+    done: bool,
 }
 
 // No field is pinned.
@@ -454,15 +457,27 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        if this.done {
+            return Poll::Pending; // polled after completion: never ready again
+        }
         let Some(st) = this.wait.poll_turn(&mut this.deadline, cx) else {
             return Poll::Pending;
         };
         match this.wait.core.get_locked(st) {
-            Ok(item) => Poll::Ready(Ok(item)),
-            Err((_, err @ GetError::ShutDown)) => Poll::Ready(Err(err)),
-            // The last look after the deadline found nothing either.
-            Err((_, err)) if this.wait.expired => Poll::Ready(Err(err)),
-            Err((st, _)) => this.wait.wait(st, &mut this.deadline, cx),
+            Ok(item) => {
+                this.done = true;
+                Poll::Ready(Ok(item))
+            }
+            Err((st, err)) => {
+                // Shut down, or the last look after the deadline found
+                // nothing either: done; else wait.
+                if matches!(err, GetError::ShutDown) || this.wait.expired {
+                    drop(st);
+                    this.done = true;
+                    return Poll::Ready(Err(err));
+                }
+                this.wait.wait(st, &mut this.deadline, cx)
+            }
         }
     }
 }

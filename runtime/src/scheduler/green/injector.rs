@@ -119,10 +119,16 @@ impl<T> Injector<T> {
         self.lock().queue.pop_front()
     }
 
-    /// Takes the oldest task unless the queue looks empty: no lock taken
-    /// then (a worker's periodic look, which may miss a push in flight).
+    /// Whether the queue looks empty, without the lock or a fence: for a
+    /// worker's own looks, which may miss a push in flight (its last look
+    /// before parking is [`is_empty`](Self::is_empty), behind a fence).
+    fn looks_empty(&self) -> bool {
+        self.len.load(Ordering::Relaxed) == 0
+    }
+
+    /// Takes the oldest task unless the queue [looks empty](Self::looks_empty).
     pub(crate) fn pop_if_any(&self) -> Option<T> {
-        if self.len.load(Ordering::Relaxed) == 0 {
+        if self.looks_empty() {
             return None;
         }
         self.pop()
@@ -148,13 +154,14 @@ impl<T> Injector<T> {
 
     /// Takes the oldest task to run, and moves a fair share of the rest
     /// (their number divided among `workers`, at most half of a local
-    /// queue) into `local`, under one lock.
+    /// queue) into `local`, under one lock; nothing if the queue [looks
+    /// empty](Self::looks_empty).
     ///
     /// # Safety
     ///
     /// Only `local`'s owner may call it.
     pub(crate) unsafe fn take_batch(&self, local: &LocalQueue<T>, workers: usize) -> Option<T> {
-        if self.len.load(Ordering::Relaxed) == 0 {
+        if self.looks_empty() {
             return None;
         }
         let mut locked = self.lock();
