@@ -378,3 +378,34 @@ rt_test! {
         greenthread::sleep(Duration::from_millis(20)).await;
     }
 }
+
+rt_test! {
+    /// §10.4: `spawn` on a runtime whose `block_on` returned gives a
+    /// cancelled handle; its future is dropped, never polled, and its
+    /// thread was never started.
+    serial fn spawn_after_return_is_cancelled_unrun(kind) {
+        /// Sets its flag when dropped.
+        struct Dropped(Arc<AtomicBool>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let rt = support::builder_for(kind).build().unwrap();
+        rt.block_on(async {});
+        let (ran, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+        let (r, d) = (ran.clone(), Dropped(dropped.clone()));
+        let h = rt.spawn(async move {
+            let _d = d;
+            r.store(true, Ordering::SeqCst);
+        });
+        let t = h.thread().clone();
+        assert!(h.is_finished(), "{kind}");
+        let err = greenthread::block_on(h).expect_err("a cancelled handle");
+        assert!(err.is_cancelled(), "{kind}: {err}");
+        assert!(dropped.load(Ordering::SeqCst), "{kind}: the future was kept");
+        assert!(!ran.load(Ordering::SeqCst), "{kind}: the future ran");
+        assert!(!t.is_alive(), "{kind}");
+        assert_eq!(t.ident(), None, "{kind}: a refused start leaves no ident");
+    }
+}

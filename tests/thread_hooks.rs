@@ -250,3 +250,42 @@ fn traced_thread_cancelled_before_first_poll() {
     assert_eq!(events_of(&log, &t), [TraceEvent::Start, TraceEvent::Exit]);
     settrace(Arc::new(|_: &Thread, _: TraceEvent| {}));
 }
+
+rt_test! {
+    /// A thread lets go of its hooks when it ends, while handles to it
+    /// live on: a replaced hook's captures are dropped then, and a
+    /// panicking `Drop` of theirs is caught (a spawned thread's state is
+    /// freed with its task, where a panic would abort the process).
+    serial fn an_ended_thread_lets_go_of_its_hooks(kind) {
+        /// Panics when dropped, once armed.
+        struct Bomb(Arc<AtomicBool>);
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                if self.0.load(Ordering::SeqCst) {
+                    panic!("a hook's capture panics on purpose");
+                }
+            }
+        }
+        let token = Arc::new(());
+        let armed = Arc::new(AtomicBool::new(false));
+        let (tk, bomb) = (token.clone(), Bomb(armed.clone()));
+        let hook: TraceHook = Arc::new(move |_: &Thread, _: TraceEvent| {
+            let _ = (&tk, &bomb);
+        });
+        settrace(hook);
+        let threads = support::run_with(kind, || async move {
+            let t = Thread::new(|| async { sleep(Duration::from_millis(1)).await });
+            t.start().unwrap();
+            let h = greenthread::spawn(async { sleep(Duration::from_millis(1)).await });
+            let s = h.thread().clone();
+            // Replaced: the two threads hold the hook's last references.
+            settrace(Arc::new(|_: &Thread, _: TraceEvent| {}));
+            armed.store(true, Ordering::SeqCst);
+            t.join().await.unwrap();
+            h.await.unwrap();
+            (t, s)
+        });
+        assert_eq!(Arc::strong_count(&token), 1, "{kind}: an ended thread still holds its hook");
+        drop(threads);
+    }
+}

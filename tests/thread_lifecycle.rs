@@ -518,3 +518,59 @@ rt_test! {
         );
     }
 }
+
+rt_test! {
+    /// A spawned thread's state lives in its task: handles to it, made by
+    /// `spawn`, inside it by `current_thread()`, and cloned across threads,
+    /// stay valid after the thread ended and its `JoinHandle` is gone,
+    /// dropped in any order on any thread.
+    async fn a_spawned_thread_outlives_its_handle_and_its_end() {
+        let h = spawn(async { current_thread() });
+        let t = h.thread().clone();
+        let ident = t.ident().expect("started");
+        let inside = h.await.unwrap();
+        assert_eq!(inside, t, "current_thread() is the spawned thread");
+        assert!(!t.is_alive());
+        assert_eq!(inside.ident(), Some(ident));
+        drop(t);
+        assert!(format!("{inside}").contains("stopped"), "{inside}");
+        // Many threads, each keeping handles to the others' threads and
+        // dropping them at different times.
+        let go = Event::new();
+        let handles: Vec<_> = (0..64)
+            .map(|i| {
+                let go = go.clone();
+                spawn(async move {
+                    go.wait().await;
+                    for _ in 0..i % 4 {
+                        sleep(Duration::from_millis(1)).await;
+                    }
+                    current_thread()
+                })
+            })
+            .collect();
+        let threads: Vec<Thread> = handles.iter().map(|h| h.thread().clone()).collect();
+        let keepers: Vec<_> = (0..8)
+            .map(|k| {
+                let mine: Vec<Thread> = threads.iter().skip(k).step_by(8).cloned().collect();
+                spawn(async move {
+                    sleep(Duration::from_millis(k as u64)).await;
+                    mine.iter().filter(|t| t.ident().is_some()).count()
+                })
+            })
+            .collect();
+        go.set();
+        let mut ended = Vec::new();
+        for (h, t) in handles.into_iter().zip(&threads) {
+            assert_eq!(&h.await.unwrap(), t);
+            ended.push(t.clone());
+        }
+        drop(threads);
+        let mut kept = 0;
+        for k in keepers {
+            kept += k.await.unwrap();
+        }
+        assert_eq!(kept, 64);
+        assert!(ended.iter().all(|t| !t.is_alive() && t.name().starts_with("Thread-")));
+    }
+}

@@ -34,12 +34,12 @@ use std::time::Duration;
 use crate::park;
 use crate::scheduler::gil::{default_switch_interval, Gil};
 use crate::scheduler::{green, os};
+use crate::thread;
 use crate::thread::blocking::blocking;
 use crate::thread::context;
 use crate::thread::handle::RtInner;
 use crate::thread::instrument::SpawnLocation;
 use crate::thread::task::{Ended, ThreadExit, ThreadTask};
-use crate::thread::{self, Kind};
 
 pub use crate::scheduler::green::MAX_WORKERS;
 pub use crate::scheduler::Mode;
@@ -340,10 +340,8 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let thread = thread::ThreadBuilder::default()
-            .daemon(false)
-            .build_inner(Kind::Thread, None);
-        thread::spawn_on(&self.inner, thread, future, SpawnLocation::capture())
+        let builder = thread::ThreadBuilder::default().daemon(false);
+        thread::spawn_on(&self.inner, builder, future, SpawnLocation::capture())
     }
 
     /// Runs `main` as the main thread, then shuts down as Python does at
@@ -384,7 +382,7 @@ impl Runtime {
                 .native_id
                 .store(crate::native::native_id(), Ordering::Relaxed);
             let out = park::drive(pin!(ThreadTask::new(
-                rt.main.clone(),
+                std::mem::ManuallyDrop::new(rt.main.clone()),
                 rt.clone(),
                 main,
                 false,

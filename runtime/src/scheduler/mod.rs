@@ -13,9 +13,12 @@ use std::io;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use async_task::Task;
+use async_task::{Runnable, Task};
 
 use green::Executor;
+
+/// A task made but not scheduled: its runnable and its handle.
+pub(crate) type Built<M, T> = (Runnable<M>, Task<T, M>);
 
 /// How green threads map onto OS threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -111,6 +114,41 @@ impl Scheduler {
         match self.mode {
             Mode::Green => self.executor().map(|_| ()),
             Mode::OsThreads => Ok(()),
+        }
+    }
+
+    /// Makes a task with metadata `meta`, whose future `make` makes from
+    /// it, without scheduling it: the caller schedules the runnable, or
+    /// drops it to cancel the task unrun. In OS-thread mode its OS thread
+    /// (named by `name`, with a stack of `stack_size` bytes) is started
+    /// first, and waits for it.
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](Self::spawn); `meta` and `make` are handed back then,
+    /// `make` never called.
+    pub(crate) fn build<M, Fut, Make>(
+        &self,
+        meta: M,
+        make: Make,
+        name: impl FnOnce(&M) -> String,
+        stack_size: impl FnOnce() -> usize,
+    ) -> Result<Built<M, Fut::Output>, (io::Error, M, Make)>
+    where
+        M: Send + Sync + 'static,
+        Make: FnOnce(&M) -> Fut,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        match self.mode {
+            Mode::Green => match self.executor() {
+                Ok(exec) => Ok(exec.build(async_task::Builder::new().metadata(meta), make)),
+                Err(e) => Err((e, meta, make)),
+            },
+            Mode::OsThreads => {
+                let name = name(&meta);
+                os::build_with(meta, make, name, stack_size())
+            }
         }
     }
 

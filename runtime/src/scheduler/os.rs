@@ -20,10 +20,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use async_task::{Runnable, Task};
 
 /// The hand-off between a task's wakers and its OS thread.
-#[derive(Debug, Default)]
-struct Handoff {
+#[derive(Debug)]
+struct Handoff<M> {
     /// The task, when scheduled.
-    runnable: Mutex<Option<Runnable>>,
+    runnable: Mutex<Option<Runnable<M>>>,
     /// The OS thread, once it runs.
     thread: OnceLock<std::thread::Thread>,
     /// Set when the task's future has been dropped (it completed or was
@@ -31,10 +31,20 @@ struct Handoff {
     done: AtomicBool,
 }
 
-/// Sets `done` when the future it travels with is dropped.
-struct DoneOnDrop(Arc<Handoff>);
+impl<M> Default for Handoff<M> {
+    fn default() -> Self {
+        Handoff {
+            runnable: Mutex::new(None),
+            thread: OnceLock::new(),
+            done: AtomicBool::new(false),
+        }
+    }
+}
 
-impl Drop for DoneOnDrop {
+/// Sets `done` when the future it travels with is dropped.
+struct DoneOnDrop<M>(Arc<Handoff<M>>);
+
+impl<M> Drop for DoneOnDrop<M> {
     fn drop(&mut self) {
         self.0.done.store(true, Ordering::Release);
         if let Some(t) = self.0.thread.get() {
@@ -154,21 +164,57 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let live = match LiveSlot::take() {
-        Ok(live) => live,
+    let slot = match start(name, stack_size) {
+        Ok(slot) => slot,
         Err(e) => return Err((e, fut)),
     };
-    let slot = Arc::new(Handoff::default());
+    let (runnable, task) = build(slot, async_task::Builder::new(), move |()| fut);
+    runnable.schedule();
+    Ok(task)
+}
+
+/// As [`spawn`], for a task with metadata `meta`, whose future `make`
+/// makes from it; the task is not scheduled: the caller schedules the
+/// runnable (its OS thread runs it then), or drops it to cancel the task
+/// unrun (its OS thread exits).
+///
+/// # Errors
+///
+/// As [`spawn`]; `meta` and `make` are handed back then, `make` never
+/// called.
+pub(crate) fn build_with<M, Fut, Make>(
+    meta: M,
+    make: Make,
+    name: String,
+    stack_size: usize,
+) -> Result<super::Built<M, Fut::Output>, (io::Error, M, Make)>
+where
+    M: Send + Sync + 'static,
+    Make: FnOnce(&M) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    match start(name, stack_size) {
+        Ok(slot) => Ok(build(slot, async_task::Builder::new().metadata(meta), make)),
+        Err(e) => Err((e, meta, make)),
+    }
+}
+
+/// Starts the OS thread of a task to come: it parks until its first
+/// runnable arrives through the returned hand-off.
+fn start<M: Send + Sync + 'static>(name: String, stack_size: usize) -> io::Result<Arc<Handoff<M>>> {
+    let live = LiveSlot::take()?;
+    let slot = Arc::new(Handoff::<M>::default());
     let mut builder = std::thread::Builder::new().name(os_name(name));
     if stack_size != 0 {
         builder = builder.stack_size(stack_size);
     }
     let s = slot.clone();
-    let spawned = builder.spawn(move || {
+    let handle = builder.spawn(move || {
         let _live = live;
         let slot = s;
         let _ = slot.thread.set(std::thread::current());
-        let mut next: Option<Runnable> = None;
+        let mut next: Option<Runnable<M>> = None;
         loop {
             if let Some(r) = next.take() {
                 r.run();
@@ -185,26 +231,37 @@ where
                 std::thread::park();
             }
         }
-    });
-    let os_thread = match spawned {
-        Ok(handle) => handle.thread().clone(),
-        Err(e) => return Err((e, fut)),
-    };
+    })?;
     // The OS thread parks until its first runnable arrives (`schedule`
     // unparks it).
-    let _ = slot.thread.set(os_thread);
+    let _ = slot.thread.set(handle.thread().clone());
+    Ok(slot)
+}
+
+/// Makes the task of `make`'s future, run by `slot`'s OS thread.
+fn build<M, Fut>(
+    slot: Arc<Handoff<M>>,
+    builder: async_task::Builder<M>,
+    make: impl FnOnce(&M) -> Fut,
+) -> (Runnable<M>, Task<Fut::Output, M>)
+where
+    M: Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
     let guard = DoneOnDrop(slot.clone());
-    let fut = async move {
-        let _guard = guard;
-        fut.await
+    let make = move |m: &M| {
+        let fut = make(m);
+        async move {
+            let _guard = guard;
+            fut.await
+        }
     };
-    let schedule = move |r: Runnable| {
+    let schedule = move |r: Runnable<M>| {
         *slot.runnable.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
         if let Some(t) = slot.thread.get() {
             t.unpark();
         }
     };
-    let (runnable, task) = async_task::spawn(fut, schedule);
-    runnable.schedule();
-    Ok(task)
+    builder.spawn(make, schedule)
 }

@@ -7,7 +7,7 @@ use super::ident::NAME_COUNTER;
 use super::instrument;
 use super::spawn::{self, JoinHandle};
 use super::target::{Body, BodyFuture, RunTarget, Target};
-use super::{context, current_thread, Kind, Thread};
+use super::{context, current_thread, Kind, Thread, ThreadInner, ThreadRef};
 
 /// Builds a [`Thread`] with a name or daemon flag (Python's `Thread(name=,
 /// daemon=)`), or spawns a future as one.
@@ -52,11 +52,18 @@ impl ThreadBuilder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let thread = self.build_inner(Kind::Thread, None);
-        spawn::spawn_thread(thread, future, instrument::SpawnLocation::capture())
+        spawn::spawn_thread(self, future, instrument::SpawnLocation::capture())
     }
 
     pub(crate) fn build_inner(self, kind: Kind, target: Option<Body>) -> Thread {
+        Thread {
+            inner: ThreadRef::boxed(self.make(kind, target, 0)),
+        }
+    }
+
+    /// The state of the thread [`build_inner`](Self::build_inner) would
+    /// make, with `flags`, not yet placed.
+    pub(crate) fn make(self, kind: Kind, target: Option<Body>, flags: u8) -> ThreadInner {
         let daemon = self.daemon.unwrap_or_else(current_is_daemon);
         let auto_n = match (&self.name, kind) {
             // A `start_new_thread` thread takes its `Dummy-N` when it is
@@ -64,7 +71,7 @@ impl ThreadBuilder {
             (Some(_), _) | (None, Kind::Raw) => 0,
             (None, _) => NAME_COUNTER.fetch_add(1, Ordering::Relaxed),
         };
-        Thread::from_parts(kind, self.name, auto_n, daemon, target)
+        ThreadInner::new(kind, self.name, auto_n, daemon, target, flags)
     }
 }
 

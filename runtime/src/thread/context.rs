@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use super::handle::{self, RtInner};
-use super::{Thread, ThreadInner};
+use super::{Thread, ThreadInner, ThreadRef};
 
 thread_local! {
     /// The thread being polled on this OS thread (null: none).
@@ -29,7 +29,7 @@ pub(crate) struct Enter {
 /// Makes `thread` (of runtime `rt`) the current context until the returned
 /// guard drops. Both must outlive the guard: the caller holds them.
 pub(crate) fn enter(thread: &Thread, rt: &Arc<RtInner>) -> Enter {
-    let prev_thread = THREAD.with(|c| c.replace(Arc::as_ptr(&thread.inner)));
+    let prev_thread = THREAD.with(|c| c.replace(ThreadRef::as_ptr(&thread.inner)));
     let prev_rt = RUNTIME.with(|c| c.replace(Arc::as_ptr(rt)));
     let prev_record = crate::record::enter(&thread.inner.record);
     Enter {
@@ -68,16 +68,24 @@ fn borrow<T, R>(
 
 /// The green thread being polled on this OS thread, if any.
 pub(crate) fn thread() -> Option<Thread> {
-    borrow(&THREAD, |t| {
-        t.map(|inner| Thread {
-            inner: inner.clone(),
-        })
+    let ptr = THREAD.try_with(|c| c.get()).unwrap_or(std::ptr::null());
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: as in `borrow`: `enter` stored it from a live handle that its
+    // caller keeps alive until the guard restores the previous value, and
+    // we are inside that window; the clone made from it is counted.
+    let borrowed = unsafe { ThreadRef::uncounted(ptr) };
+    Some(Thread {
+        inner: ThreadRef::clone(&borrowed),
     })
 }
 
 /// Runs `f` with the current green thread, without cloning it.
 pub(crate) fn with_thread<R>(f: impl FnOnce(Option<&ThreadInner>) -> R) -> R {
-    borrow(&THREAD, |t| f(t.map(|t| &**t)))
+    let ptr = THREAD.try_with(|c| c.get()).unwrap_or(std::ptr::null());
+    // SAFETY: as in `thread`: alive for the whole window `f` runs in.
+    f(unsafe { ptr.as_ref() })
 }
 
 /// Runs `f` with the runtime whose thread is being polled on this OS thread,

@@ -7,13 +7,15 @@
 //! registry of threads: the one loop of the crate, inside this folder.
 
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use super::registry::Registry;
 use super::task::{Ended, ThreadTask};
-use super::{context, Kind, Thread, ThreadError};
+use super::{context, Kind, Thread, ThreadError, ThreadInner, ThreadRef};
+use crate::catch::drop_caught;
 use crate::scheduler::gil::Gil;
 use crate::scheduler::{green, Mode, Scheduler};
 
@@ -93,6 +95,10 @@ pub(crate) struct RtInner {
 /// The task of a launched thread: its target's output, or how it ended.
 pub(crate) type ThreadTaskHandle<T> = async_task::Task<Result<T, Ended>>;
 
+/// A thread launched in its task ([`RtInner::launch_in_task`]), and the
+/// task, whose metadata it is.
+pub(crate) type InTask<T> = (Thread, async_task::Task<Result<T, Ended>, ThreadInner>);
+
 impl RtInner {
     pub(crate) fn new(
         mode: Mode,
@@ -159,7 +165,13 @@ impl RtInner {
             return Err((ThreadError::ShuttingDown, Some(fut)));
         }
         super::hooks_install(thread);
-        let task = ThreadTask::new(thread.clone(), self.clone(), fut, report, loc);
+        let task = ThreadTask::new(
+            ManuallyDrop::new(thread.clone()),
+            self.clone(),
+            fut,
+            report,
+            loc,
+        );
         let stack_size = || super::stack_size(None).unwrap_or(0);
         self.scheduler
             .spawn(task, || thread.name(), stack_size)
@@ -170,6 +182,73 @@ impl RtInner {
                 undo();
                 (ThreadError::StartFailed, fut)
             })
+    }
+
+    /// Starts `fut` as a new thread whose state `inner` (`EMBEDDED`) lives
+    /// in its task: as [`launch`](Self::launch), but one allocation for
+    /// both, and the thread is made here. Returns the thread with its task.
+    ///
+    /// # Errors
+    ///
+    /// `ShuttingDown`, or `StartFailed` if no worker or OS thread could be
+    /// had, with the thread, not started (its state on its own then, if
+    /// its task was never made); `fut` is dropped unrun.
+    pub(crate) fn launch_in_task<F>(
+        self: &Arc<Self>,
+        inner: ThreadInner,
+        fut: F,
+        loc: super::instrument::SpawnLocation,
+    ) -> Result<InTask<F::Output>, (ThreadError, Thread)>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let rt = self.clone();
+        let make = move |inner: &ThreadInner| {
+            // SAFETY: the future lives in the task whose metadata `inner`
+            // is, and async-task drops it before the metadata.
+            let thread = unsafe { ThreadRef::uncounted(inner) };
+            let thread = ManuallyDrop::new(Thread {
+                inner: ManuallyDrop::into_inner(thread),
+            });
+            ThreadTask::new(thread, rt, fut, false, loc)
+        };
+        let stack_size = || super::stack_size(None).unwrap_or(0);
+        let (runnable, task) =
+            match self
+                .scheduler
+                .build(inner, make, ThreadInner::name, stack_size)
+            {
+                Ok(built) => built,
+                Err((_, mut inner, make)) => {
+                    // `fut`, in `make`, is dropped unrun; its `Drop` is user code.
+                    drop_caught(make);
+                    *inner.flags.get_mut() &= !super::EMBEDDED;
+                    let thread = Thread {
+                        inner: ThreadRef::boxed(inner),
+                    };
+                    return Err((ThreadError::StartFailed, thread));
+                }
+            };
+        // SAFETY: `task.metadata()` is the metadata of the task that
+        // `runnable.waker()` wakes, and no counted handle to it exists yet.
+        let inner = unsafe { ThreadRef::adopt(task.metadata(), runnable.waker()) };
+        let thread = Thread { inner };
+        thread
+            .inner
+            .ident
+            .store(super::next_ident(), Ordering::Relaxed);
+        thread.inner.state.transition_to_started();
+        if !self.registry.insert_if_open(&thread) {
+            thread.inner.ident.store(0, Ordering::Relaxed);
+            thread.inner.state.undo_refused_start();
+            // Never run: its target is dropped (`ThreadTask`'s `Drop`).
+            drop(runnable);
+            return Err((ThreadError::ShuttingDown, thread));
+        }
+        super::hooks_install(&thread);
+        runnable.schedule();
+        Ok((thread, task))
     }
 
     /// Whether this is the process-wide runtime.

@@ -229,6 +229,24 @@ pub(crate) fn uninstall(thread: &Thread) {
     }
 }
 
+/// Takes an ending thread's hooks out, after its last event: they hold
+/// user closures, whose `Drop` must not run where the thread's state is
+/// freed (async-task frees a task's metadata under an abort guard).
+pub(crate) fn forget(thread: &Thread) {
+    if !EVER_HOOKED.load(Ordering::Relaxed) {
+        return; // never installed in any thread
+    }
+    let hooks = thread
+        .inner
+        .parts()
+        .extra
+        .as_mut()
+        .and_then(|e| e.hooks.take());
+    if let Some(h) = hooks {
+        drop_caught(h);
+    }
+}
+
 /// Reports `event` to the thread's hooks, if it has any. (Four calls per
 /// poll of every thread: the check is inlined, the rest is not.)
 #[inline(always)]

@@ -4,7 +4,7 @@
 //! (then the task's waker) and the rarely used state.
 
 use std::any::Any;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 
@@ -53,6 +53,10 @@ pub(crate) const ENDED: u8 = 8;
 /// `Local` values and tears them down, so it needs no lock: a thread that
 /// never used one ends without taking its lock for them.
 pub(crate) const HAS_LOCALS: u8 = 16;
+/// `ThreadInner::flags`: the `ThreadInner` is its task's metadata, in the
+/// task's allocation (a Green `spawn`); set when it is made, never changed
+/// (`thread_ref`).
+pub(crate) const EMBEDDED: u8 = 32;
 
 /// The shared state of one thread.
 pub(crate) struct ThreadInner {
@@ -61,7 +65,7 @@ pub(crate) struct ThreadInner {
     /// `INITIAL`, `STARTED` or `STOPPED`.
     pub(crate) state: Lifecycle,
     /// [`CANCELLED`], [`LOCALS_CLOSED`], [`HIDDEN`], [`ENDED`],
-    /// [`HAS_LOCALS`].
+    /// [`HAS_LOCALS`], [`EMBEDDED`].
     pub(crate) flags: AtomicU8,
     /// The daemon flag.
     pub(super) daemon: AtomicBool,
@@ -84,6 +88,9 @@ pub(crate) struct ThreadInner {
     /// The target or the task's waker, and the rarely used state; one lock
     /// for all of it keeps a parked thread small (issue 6, W9).
     pub(crate) parts: Mutex<Parts>,
+    /// Who owns it (`thread_ref`): on its own, the number of handles; in
+    /// its task, the vtable of the task's waker.
+    pub(super) owner: AtomicUsize,
 }
 
 /// What a thread's one lock guards.
@@ -160,6 +167,46 @@ pub(crate) struct Extra {
 }
 
 impl ThreadInner {
+    /// A thread of class `kind`, not started, with its automatic number
+    /// `auto_n` (0: none), `flags` (`EMBEDDED` or none) and `target`.
+    pub(crate) fn new(
+        kind: Kind,
+        name: Option<String>,
+        auto_n: u64,
+        daemon: bool,
+        target: Option<Body>,
+        flags: u8,
+    ) -> ThreadInner {
+        let inner = ThreadInner {
+            kind,
+            state: Lifecycle::initial(),
+            // A `start_new_thread` thread is hidden until it calls
+            // `current_thread()`.
+            flags: AtomicU8::new(flags | if kind == Kind::Raw { HIDDEN } else { 0 }),
+            daemon: AtomicBool::new(daemon),
+            reg_slot: AtomicU32::new(super::registry::NO_SLOT),
+            ident: AtomicU64::new(0),
+            native_id: AtomicU32::new(0),
+            auto_n: AtomicU32::new(0),
+            done: Event::new(),
+            record: crate::record::WaitRecord::default(),
+            parts: Mutex::new(Parts {
+                slot: TargetOrWaker::Target(target.map(Box::new)),
+                extra: name.map(|n| {
+                    Box::new(Extra {
+                        name: Some(n.into_boxed_str()),
+                        ..Extra::default()
+                    })
+                }),
+            }),
+            owner: AtomicUsize::new(0),
+        };
+        if auto_n != 0 {
+            inner.set_auto_n(auto_n);
+        }
+        inner
+    }
+
     /// Whether `flag` (of `flags`) is set.
     pub(crate) fn has_flag(&self, flag: u8) -> bool {
         self.flags.load(Ordering::Acquire) & flag != 0
@@ -177,6 +224,15 @@ impl ThreadInner {
                 let name = &mut parts.extra().name;
                 name.get_or_insert_with(|| auto_name(self.kind, n).into());
             }
+        }
+    }
+
+    /// The thread's name (`Thread::name`).
+    pub(crate) fn name(&self) -> String {
+        let parts = self.parts();
+        match parts.extra.as_ref().and_then(|e| e.name.as_deref()) {
+            Some(n) => n.to_string(),
+            None => auto_name(self.kind, u64::from(self.auto_n.load(Ordering::Relaxed))),
         }
     }
 
@@ -309,10 +365,11 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn a_thread_fits_malloc_s_112_byte_chunk() {
         // The target-or-waker slot takes a waker's two words, and the two
-        // 32-bit ids share one: with its `Arc` counts and malloc's header,
-        // a `Thread` is a 112 B chunk (128 B before).
+        // 32-bit ids share one: with its owner word and malloc's header, a
+        // `Thread` on its own is a 112 B chunk (128 B before), and one in
+        // its task adds 96 B to the task.
         assert_eq!(std::mem::size_of::<TargetOrWaker>(), 16);
-        assert_eq!(std::mem::size_of::<ThreadInner>(), 88);
+        assert_eq!(std::mem::size_of::<ThreadInner>(), 96);
     }
 
     #[test]

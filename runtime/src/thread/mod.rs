@@ -4,7 +4,8 @@
 //!
 //! # Design notes
 //!
-//! 1. A [`Thread`] is an `Arc` handle to a `ThreadInner`: the Python-visible
+//! 1. A [`Thread`] is a counted handle (`thread_ref`) to a `ThreadInner`,
+//!    on its own or, for a Green `spawn`, in its task: the Python-visible
 //!    state (name, daemon flag, ident, native id, lifecycle) plus what the
 //!    runtime needs to end it (the task's waker, for cancellation at
 //!    shutdown) and its `Local` values.
@@ -43,6 +44,7 @@ mod spawn;
 mod state;
 mod target;
 pub(crate) mod task;
+mod thread_ref;
 mod timer;
 
 pub use blocking::block_on;
@@ -62,8 +64,7 @@ pub(crate) use hooks::{
 };
 pub(crate) use ident::{next_ident, NAME_COUNTER};
 pub(crate) use inner::{
-    Extra, Kind, Parts, TargetOrWaker, ThreadInner, CANCELLED, ENDED, HAS_LOCALS, HIDDEN,
-    LOCALS_CLOSED,
+    Kind, TargetOrWaker, ThreadInner, CANCELLED, EMBEDDED, ENDED, HAS_LOCALS, HIDDEN, LOCALS_CLOSED,
 };
 pub(crate) use local::teardown as teardown_locals;
 pub use local::Local;
@@ -71,15 +72,15 @@ pub(crate) use spawn::spawn_on;
 pub use spawn::{spawn, JoinHandle};
 pub use target::Target;
 pub(crate) use target::{Body, BodyFuture};
+pub(crate) use thread_ref::ThreadRef;
 pub use timer::Timer;
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
-use event_listener::{Event, Listener};
-use state::Lifecycle;
+use event_listener::Listener;
 
 /// A Python-style thread (`threading.Thread`). A cheap handle: clones are
 /// the same thread, and `==` is identity.
@@ -97,12 +98,12 @@ use state::Lifecycle;
 /// ```
 #[derive(Clone)]
 pub struct Thread {
-    pub(crate) inner: Arc<ThreadInner>,
+    pub(crate) inner: ThreadRef,
 }
 
 impl PartialEq for Thread {
     fn eq(&self, other: &Thread) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
+        ThreadRef::ptr_eq(&self.inner, &other.inner)
     }
 }
 
@@ -110,7 +111,7 @@ impl Eq for Thread {}
 
 impl std::hash::Hash for Thread {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        Arc::as_ptr(&self.inner).hash(state);
+        ThreadRef::as_ptr(&self.inner).hash(state);
     }
 }
 
@@ -133,35 +134,10 @@ impl Thread {
         daemon: bool,
         target: Option<Body>,
     ) -> Thread {
-        let t = Thread {
-            inner: Arc::new(ThreadInner {
-                kind,
-                state: Lifecycle::initial(),
-                // A `start_new_thread` thread is hidden until it calls
-                // `current_thread()`.
-                flags: AtomicU8::new(if kind == Kind::Raw { HIDDEN } else { 0 }),
-                daemon: AtomicBool::new(daemon),
-                reg_slot: AtomicU32::new(registry::NO_SLOT),
-                ident: AtomicU64::new(0),
-                native_id: AtomicU32::new(0),
-                auto_n: AtomicU32::new(0),
-                done: Event::new(),
-                record: crate::record::WaitRecord::default(),
-                parts: Mutex::new(Parts {
-                    slot: TargetOrWaker::Target(target.map(Box::new)),
-                    extra: name.map(|n| {
-                        Box::new(Extra {
-                            name: Some(n.into_boxed_str()),
-                            ..Extra::default()
-                        })
-                    }),
-                }),
-            }),
-        };
-        if auto_n != 0 {
-            t.inner.set_auto_n(auto_n);
+        let inner = ThreadInner::new(kind, name, auto_n, daemon, target, 0);
+        Thread {
+            inner: ThreadRef::boxed(inner),
         }
-        t
     }
 
     /// A thread already running (main or dummy), with a fresh ident.
@@ -324,16 +300,7 @@ impl Thread {
     /// The thread's name (Python's `name`).
     #[doc(alias = "getName")]
     pub fn name(&self) -> String {
-        let parts = self.inner.parts();
-        match parts.extra.as_ref().and_then(|e| e.name.as_deref()) {
-            Some(n) => n.to_string(),
-            None => self.auto_name(),
-        }
-    }
-
-    fn auto_name(&self) -> String {
-        let n = self.inner.auto_n.load(Ordering::Relaxed);
-        inner::auto_name(self.inner.kind, u64::from(n))
+        self.inner.name()
     }
 
     /// Renames the thread (Python's `name = ...`); names need not be unique.

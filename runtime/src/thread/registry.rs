@@ -482,7 +482,8 @@ pub(crate) fn dummy_ident_if_any() -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use super::NO_SLOT;
+    use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
 
     use crate::runtime::Runtime;
@@ -532,9 +533,10 @@ mod tests {
                 }
                 assert_eq!(enumerate().len(), 1, "only the main thread is listed");
                 assert_eq!(crate::thread::active_count(), 1);
-                // The workers go idle and flush; only this handle is left.
+                // The workers go idle and flush: the registry lets go.
                 let deadline = Instant::now() + Duration::from_secs(30);
-                while threads.iter().any(|t| Arc::strong_count(&t.inner) > 1) {
+                let held = |t: &crate::Thread| t.inner.reg_slot.load(Ordering::Relaxed) != NO_SLOT;
+                while threads.iter().any(held) {
                     assert!(Instant::now() < deadline, "an ended thread is still held");
                     crate::time::sleep(Duration::from_millis(5)).await;
                 }

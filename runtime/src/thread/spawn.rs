@@ -10,7 +10,7 @@ use super::context;
 use super::error::JoinError;
 use super::instrument::SpawnLocation;
 use super::task::Ended;
-use super::{Kind, Thread, ThreadBuilder};
+use super::{Kind, Thread, ThreadBuilder, ThreadInner, EMBEDDED};
 use crate::catch::drop_caught;
 use crate::waker::CatchWaker;
 
@@ -38,12 +38,11 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let thread = ThreadBuilder::default().build_inner(Kind::Thread, None);
-    spawn_thread(thread, future, SpawnLocation::capture())
+    spawn_thread(ThreadBuilder::default(), future, SpawnLocation::capture())
 }
 
 pub(crate) fn spawn_thread<F>(
-    thread: Thread,
+    builder: ThreadBuilder,
     future: F,
     loc: SpawnLocation,
 ) -> JoinHandle<F::Output>
@@ -51,13 +50,15 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    context::with_runtime_or_global(move |rt| spawn_on(rt, thread, future, loc))
+    context::with_runtime_or_global(move |rt| spawn_on(rt, builder, future, loc))
 }
 
-/// Starts `future` as `thread` on `rt`; `loc`: where it was spawned.
+/// Starts `future` as a thread made by `builder` on `rt`; `loc`: where it
+/// was spawned. The thread's state lives in its task, one allocation for
+/// both (`RtInner::launch_in_task`).
 pub(crate) fn spawn_on<F>(
     rt: &std::sync::Arc<super::handle::RtInner>,
-    thread: Thread,
+    builder: ThreadBuilder,
     future: F,
     loc: SpawnLocation,
 ) -> JoinHandle<F::Output>
@@ -67,13 +68,10 @@ where
 {
     // The output travels in a `Caught`: if the handle was dropped, async-task
     // drops it under an abort guard, where a panicking `Drop` must not reach.
-    // A refused start hands the future back: dropped safely here.
-    let task = match rt.launch(&thread, Catching(future), false, loc) {
-        Ok(task) => Some(task.fallible()),
-        Err((_, future)) => {
-            drop_caught(future);
-            None
-        }
+    let inner = builder.make(Kind::Thread, None, EMBEDDED);
+    let (thread, task) = match rt.launch_in_task(inner, Catching(future), loc) {
+        Ok((thread, task)) => (thread, Some(task.fallible())),
+        Err((_, thread)) => (thread, None),
     };
     JoinHandle {
         thread,
@@ -124,8 +122,8 @@ impl<T> Drop for Caught<T> {
 /// detaches the thread, which keeps running.
 pub struct JoinHandle<T> {
     thread: Thread,
-    /// `None` if the thread could not start.
-    task: Option<async_task::FallibleTask<Result<Caught<T>, Ended>>>,
+    /// `None` if the thread could not start, or once the output is taken.
+    task: Option<async_task::FallibleTask<Result<Caught<T>, Ended>, ThreadInner>>,
     /// The awaiter's waker as the task stores it: async-task wakes it under
     /// an abort guard, so a user's waker is wrapped to catch its panic.
     waker: CatchWaker,

@@ -132,8 +132,11 @@ impl std::fmt::Debug for Panic {
 
 /// A thread's target with its bookkeeping.
 pub(crate) struct ThreadTask<F> {
-    /// The thread.
-    thread: Thread,
+    /// The thread: a counted handle, or, when the thread is its task's
+    /// metadata (`EMBEDDED`), an uncounted one (`ThreadRef::uncounted`: a
+    /// counted one would keep its own task alive). Dropped in `drop` when
+    /// counted.
+    thread: ManuallyDrop<Thread>,
     /// Its runtime.
     rt: Arc<RtInner>,
     /// The target (structurally pinned), until `live` is false: dropped
@@ -163,10 +166,11 @@ pub(crate) struct ThreadTask<F> {
 }
 
 impl<F: Future> ThreadTask<F> {
-    /// `loc`: where the thread was started (for its `tracing` span; nothing
-    /// without the feature).
+    /// `thread`: counted, or uncounted if `EMBEDDED` (see the field); `loc`:
+    /// where the thread was started (for its `tracing` span; nothing without
+    /// the feature).
     pub(crate) fn new(
-        thread: Thread,
+        thread: ManuallyDrop<Thread>,
         rt: Arc<RtInner>,
         fut: F,
         report: bool,
@@ -256,6 +260,7 @@ impl<F> ThreadTask<F> {
             hooks::trace(&self.thread, TraceEvent::Start);
         }
         hooks::trace(&self.thread, TraceEvent::Exit);
+        hooks::forget(&self.thread);
         if self.waker_kept {
             self.waker_kept = false;
             let waker = std::mem::take(&mut inner.parts().slot);
@@ -447,6 +452,13 @@ impl<F> ThreadTask<F> {
 
 impl<F> Drop for ThreadTask<F> {
     fn drop(&mut self) {
+        if !self.finished && self.thread.inner.state.is_initial() {
+            // A `spawn` whose start was refused after its task was made
+            // (`RtInner::launch_in_task`): it never started, so it does
+            // not end either; its target is dropped unrun.
+            self.finished = true;
+            self.drop_target();
+        }
         if !self.finished {
             // Dropped before completion: the runtime is shutting down. The
             // guard holds raw pointers only, so `self` stays mutable.
@@ -462,6 +474,10 @@ impl<F> Drop for ThreadTask<F> {
                 self.thread.inner.ident.load(Ordering::Relaxed),
                 self.gil_queued,
             );
+        }
+        if !self.thread.inner.has_flag(super::EMBEDDED) {
+            // SAFETY: a counted handle (the field's docs), dropped once: here.
+            unsafe { ManuallyDrop::drop(&mut self.thread) };
         }
     }
 }

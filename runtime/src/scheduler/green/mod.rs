@@ -88,6 +88,7 @@
 
 mod idle;
 mod injector;
+mod job;
 mod monitor;
 mod queue;
 
@@ -100,6 +101,7 @@ use std::sync::{Arc, Mutex};
 use async_task::{Runnable, ScheduleInfo, Task, WithInfo};
 use idle::Idle;
 use injector::Injector;
+pub(crate) use job::Job;
 use monitor::{Monitor, RunCounter};
 use queue::{steal_half, LocalQueue};
 
@@ -175,10 +177,10 @@ pub(crate) const MAX_SPARES: usize = 2;
 /// What the workers share.
 pub(crate) struct Shared {
     /// Tasks woken from outside the workers, and local-queue overflow.
-    injector: Injector<Runnable>,
+    injector: Injector<Job>,
     /// One local run queue per worker: the core workers first, then the
     /// spares.
-    locals: Box<[LocalQueue<Runnable>]>,
+    locals: Box<[LocalQueue<Job>]>,
     /// The number of core workers (`workers(n)`).
     core: usize,
     /// Spare OS threads started so far (ranks `0..spares_started` run or
@@ -236,7 +238,7 @@ struct WorkerCx {
     /// Its index in `locals`.
     index: usize,
     /// The run-next slot.
-    lifo: RefCell<Option<Runnable>>,
+    lifo: RefCell<Option<Job>>,
     /// Tasks run so far (the run counter's count; bumped by
     /// [`block_in_place`] too, so the monitor sees a new value).
     runs: Cell<u64>,
@@ -427,13 +429,29 @@ impl Executor {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let shared = self.shared.clone();
-        let schedule =
-            move |r: Runnable, info: ScheduleInfo| shared.schedule(r, info.woken_while_running);
-        let (runnable, task) =
-            async_task::Builder::new().spawn(move |()| future, WithInfo(schedule));
+        let (runnable, task) = self.build(async_task::Builder::new(), move |()| future);
         runnable.schedule();
         task
+    }
+
+    /// Makes a task of the future `make` returns, given `builder`'s
+    /// metadata, without scheduling it: the caller schedules the runnable,
+    /// or drops it to cancel the task unrun.
+    pub(crate) fn build<M, Fut>(
+        &self,
+        builder: async_task::Builder<M>,
+        make: impl FnOnce(&M) -> Fut,
+    ) -> (Runnable<M>, Task<Fut::Output, M>)
+    where
+        M: Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        let shared = self.shared.clone();
+        let schedule = move |r: Runnable<M>, info: ScheduleInfo| {
+            shared.schedule(Job::from(r), info.woken_while_running);
+        };
+        builder.spawn(make, WithInfo(schedule))
     }
 
     /// Stops the workers, waiting up to `grace` for each to exit (one stuck
@@ -509,7 +527,7 @@ impl Drop for Executor {
 
 impl Shared {
     /// The schedule function of every task.
-    fn schedule(self: &Arc<Self>, runnable: Runnable, yielded: bool) {
+    fn schedule(self: &Arc<Self>, runnable: Job, yielded: bool) {
         if self.shutdown.load(Ordering::Relaxed) {
             // Queued for the final drain, or for a reaper if that has
             // passed (SeqCst: either the drain sees the push or this sees
@@ -590,7 +608,7 @@ impl Shared {
     ///
     /// Only worker `index` may call it, from its own thread: it is that
     /// queue's owner (`queue.rs`).
-    unsafe fn push_local(&self, index: usize, runnable: Runnable) {
+    unsafe fn push_local(&self, index: usize, runnable: Job) {
         // SAFETY: we are worker `index` (our caller's contract).
         if let Err(r) = unsafe { self.locals[index].push(runnable) } {
             // Full: move half of it to the injector along with `r`.
@@ -607,7 +625,7 @@ impl Shared {
 
     /// The local queues of the core workers and of the spares started so
     /// far (the others are empty).
-    fn active_locals(&self) -> &[LocalQueue<Runnable>] {
+    fn active_locals(&self) -> &[LocalQueue<Job>] {
         let n = self.core + self.spares_started.load(Ordering::Acquire);
         &self.locals[..n.min(self.locals.len())]
     }
@@ -672,7 +690,7 @@ impl Shared {
     /// Only worker `index` may call it, from its own thread (it pops from,
     /// and steals into, that worker's queue).
     #[inline]
-    unsafe fn find_task(&self, index: usize, tick: u32) -> Option<Runnable> {
+    unsafe fn find_task(&self, index: usize, tick: u32) -> Option<Job> {
         if tick % GLOBAL_POLL_INTERVAL == 0 {
             if let Some(r) = self.injector.pop_if_any() {
                 return Some(r);
