@@ -214,6 +214,8 @@ impl RtInner {
             ThreadTask::new(thread, rt, fut, false, loc)
         };
         let stack_size = || super::stack_size(None).unwrap_or(0);
+        // Before the task is made: its `tracing` span records the ident.
+        inner.ident.store(super::next_ident(), Ordering::Relaxed);
         let (runnable, task) =
             match self
                 .scheduler
@@ -224,6 +226,7 @@ impl RtInner {
                     // `fut`, in `make`, is dropped unrun; its `Drop` is user code.
                     drop_caught(make);
                     *inner.flags.get_mut() &= !super::EMBEDDED;
+                    *inner.ident.get_mut() = 0;
                     let thread = Thread {
                         inner: ThreadRef::boxed(inner),
                     };
@@ -234,10 +237,6 @@ impl RtInner {
         // `runnable.waker()` wakes, and no counted handle to it exists yet.
         let inner = unsafe { ThreadRef::adopt(task.metadata(), runnable.waker()) };
         let thread = Thread { inner };
-        thread
-            .inner
-            .ident
-            .store(super::next_ident(), Ordering::Relaxed);
         thread.inner.state.transition_to_started();
         if !self.registry.insert_if_open(&thread) {
             thread.inner.ident.store(0, Ordering::Relaxed);
