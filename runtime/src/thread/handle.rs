@@ -149,22 +149,17 @@ impl RtInner {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let inner = &thread.inner;
-        let undo = || {
-            inner.ident.store(0, Ordering::Relaxed);
-            inner.state.undo_refused_start();
-        };
         // Green mode: the workers first, so a refusal needs no undoing.
         if self.scheduler.ready().is_err() {
             return Err((ThreadError::StartFailed, Some(fut)));
         }
-        inner.ident.store(super::next_ident(), Ordering::Relaxed);
-        inner.state.transition_to_started();
-        if !self.registry.insert_if_open(thread) {
-            undo();
-            return Err((ThreadError::ShuttingDown, Some(fut)));
+        thread
+            .inner
+            .ident
+            .store(super::next_ident(), Ordering::Relaxed);
+        if let Err(e) = self.register(thread) {
+            return Err((e, Some(fut)));
         }
-        super::hooks_install(thread);
         let task = ThreadTask::new(
             ManuallyDrop::new(thread.clone()),
             self.clone(),
@@ -177,9 +172,7 @@ impl RtInner {
             .spawn(task, || thread.name(), stack_size)
             .map_err(|(_, task)| {
                 let fut = task.into_target();
-                super::hooks_uninstall(thread);
-                self.registry.remove(thread);
-                undo();
+                self.unregister(thread);
                 (ThreadError::StartFailed, fut)
             })
     }
@@ -237,17 +230,43 @@ impl RtInner {
         // `runnable.waker()` wakes, and no counted handle to it exists yet.
         let inner = unsafe { ThreadRef::adopt(task.metadata(), runnable.waker()) };
         let thread = Thread { inner };
-        thread.inner.state.transition_to_started();
-        if !self.registry.insert_if_open(&thread) {
-            thread.inner.ident.store(0, Ordering::Relaxed);
-            thread.inner.state.undo_refused_start();
+        if let Err(e) = self.register(&thread) {
             // Never run: its target is dropped (`ThreadTask`'s `Drop`).
             drop(runnable);
-            return Err((ThreadError::ShuttingDown, thread));
+            return Err((e, thread));
         }
-        super::hooks_install(&thread);
         runnable.schedule();
         Ok((thread, task))
+    }
+
+    /// Marks `thread`, its ident given, started, registers it and installs
+    /// its hooks: the steps of a start before its task runs.
+    ///
+    /// # Errors
+    ///
+    /// `ShuttingDown`, with `thread` as it was before its ident (`INITIAL`,
+    /// unregistered, no hooks).
+    fn register(&self, thread: &Thread) -> Result<(), ThreadError> {
+        thread.inner.state.transition_to_started();
+        if !self.registry.insert_if_open(thread) {
+            Self::unstart(thread);
+            return Err(ThreadError::ShuttingDown);
+        }
+        super::hooks_install(thread);
+        Ok(())
+    }
+
+    /// Undoes [`register`](Self::register) for a start refused after it.
+    fn unregister(&self, thread: &Thread) {
+        super::hooks_forget(thread);
+        self.registry.remove(thread);
+        Self::unstart(thread);
+    }
+
+    /// Takes a refused thread back to `INITIAL`, with no ident.
+    fn unstart(thread: &Thread) {
+        thread.inner.ident.store(0, Ordering::Relaxed);
+        thread.inner.state.undo_refused_start();
     }
 
     /// Whether this is the process-wide runtime.

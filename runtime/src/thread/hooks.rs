@@ -222,26 +222,15 @@ pub(crate) fn install_at_start(thread: &Thread) {
     }
 }
 
-/// Undoes [`install_at_start`] for a thread whose start was refused.
-pub(crate) fn uninstall(thread: &Thread) {
-    if let Some(extra) = thread.inner.parts().extra.as_mut() {
-        extra.hooks = None;
-    }
-}
-
-/// Takes an ending thread's hooks out, after its last event: they hold
-/// user closures, whose `Drop` must not run where the thread's state is
-/// freed (async-task frees a task's metadata under an abort guard).
+/// Takes a thread's hooks out: when it ends, after its last event, or
+/// when its start is refused. They hold user closures, whose `Drop` must
+/// not run where the thread's state is freed (async-task frees a task's
+/// metadata under an abort guard).
 pub(crate) fn forget(thread: &Thread) {
     if !EVER_HOOKED.load(Ordering::Relaxed) {
         return; // never installed in any thread
     }
-    let hooks = thread
-        .inner
-        .parts()
-        .extra
-        .as_mut()
-        .and_then(|e| e.hooks.take());
+    let hooks = thread.inner.parts().take_hooks();
     if let Some(h) = hooks {
         drop_caught(h);
     }
@@ -259,12 +248,7 @@ pub(crate) fn trace(thread: &Thread, event: TraceEvent) {
 #[cold]
 #[inline(never)]
 fn trace_hooked(thread: &Thread, event: TraceEvent) {
-    let hooks = thread
-        .inner
-        .parts()
-        .extra
-        .as_ref()
-        .and_then(|e| e.hooks.clone());
+    let hooks = thread.inner.parts().hooks();
     if let Some(h) = hooks {
         // Each hook is called on its own, so one that panics does not keep
         // the other from its event; the panic is printed by the panic hook.

@@ -116,6 +116,16 @@ impl Parts {
             .unwrap_or_default()
     }
 
+    /// The thread's hooks, if it has any (a new reference).
+    pub(crate) fn hooks(&self) -> Option<Arc<Hooks>> {
+        self.extra.as_ref().and_then(|e| e.hooks.clone())
+    }
+
+    /// The thread's hooks, taken out.
+    pub(crate) fn take_hooks(&mut self) -> Option<Arc<Hooks>> {
+        self.extra.as_mut().and_then(|e| e.hooks.take())
+    }
+
     /// The number of `Local` values.
     pub(crate) fn locals_len(&self) -> usize {
         self.extra.as_ref().map_or(0, |e| e.locals.len())

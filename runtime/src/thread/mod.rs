@@ -60,7 +60,7 @@ pub use hooks::{
     settrace_all_threads, ExceptHook, ExceptHookArgs, TraceEvent, TraceHook,
 };
 pub(crate) use hooks::{
-    install_at_start as hooks_install, install_panic_hook, uninstall as hooks_uninstall,
+    forget as hooks_forget, install_at_start as hooks_install, install_panic_hook,
 };
 pub(crate) use ident::{next_ident, NAME_COUNTER};
 pub(crate) use inner::{
