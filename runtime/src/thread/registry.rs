@@ -16,11 +16,13 @@
 //! between the workers twice per thread (W2, W3).
 
 use std::cell::RefCell;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use super::handle::{self, RtInner};
-use super::{Kind, Thread, ENDED, HIDDEN, NAME_COUNTER};
+use super::thread_ref::ThreadRef;
+use super::{Kind, Thread, ThreadInner, ENDED, HIDDEN, NAME_COUNTER};
 use crate::catch::drop_caught;
 
 /// Shards of the registry: spreads the lock traffic of many threads starting
@@ -221,13 +223,16 @@ impl Registry {
         drop(removed); // may drop the last handle: not under the lock
     }
 
-    /// Deregisters `threads`, taking each shard's lock once per run of
-    /// threads in it. Each entry is dropped under the lock: the caller's
-    /// own handle to the same thread is alive, so the drop only decrements
-    /// a count and runs no destructor.
-    fn remove_all(&self, threads: &[Thread]) {
+    /// Deregisters the batch's `threads`, taking each shard's lock once per
+    /// run of threads in it, and hands their entries' handles to `removed`
+    /// (to be dropped with no lock held: one may be a thread's last).
+    fn remove_all(&self, threads: &[Ended], removed: &mut Vec<Thread>) {
         let mut held: Option<(usize, std::sync::MutexGuard<'_, Shard>)> = None;
-        for t in threads {
+        for &t in threads {
+            // SAFETY: an ended thread in a batch is kept alive by its
+            // registry entry, which only its batch removes (`Ended`): here,
+            // after this borrow's last use.
+            let t = unsafe { t.thread() };
             let i = shard_of(t.inner.ident.load(Ordering::Relaxed));
             let shard = match &mut held {
                 Some((j, g)) if *j == i => g,
@@ -236,7 +241,7 @@ impl Registry {
                     &mut held.insert((i, self.lock_shard(i))).1
                 }
             };
-            drop(shard.remove(t));
+            removed.extend(shard.remove(&t));
         }
     }
 
@@ -329,7 +334,33 @@ struct EndedBatch {
     /// The runtime whose registry holds them.
     rt: Option<Weak<RtInner>>,
     /// The threads, flagged `ENDED`.
-    threads: Vec<Thread>,
+    threads: Vec<Ended>,
+}
+
+/// An ended thread waiting in a batch: its address, counting nothing (a
+/// handle would cost a count up and down on the task per thread). Its
+/// registry entry keeps it alive, and only its batch removes that entry:
+/// an `ENDED` thread is removed nowhere else, and [`remove_ended`] batches
+/// registered threads only. When the runtime is gone, its registry took
+/// the entries along and the addresses are forgotten, never followed.
+#[derive(Clone, Copy)]
+struct Ended(*const ThreadInner);
+
+impl Ended {
+    /// A borrowed handle to the thread (never dropped: `ManuallyDrop`).
+    ///
+    /// # Safety
+    ///
+    /// The thread's registry entry must still hold it, through every use
+    /// of the handle.
+    unsafe fn thread(self) -> ManuallyDrop<Thread> {
+        // SAFETY: the caller's registry entry keeps the thread alive while
+        // the handle is used; `ManuallyDrop` leaves the entry's count alone.
+        let inner = unsafe { ThreadRef::uncounted(self.0) };
+        ManuallyDrop::new(Thread {
+            inner: ManuallyDrop::into_inner(inner),
+        })
+    }
 }
 
 thread_local! {
@@ -344,6 +375,11 @@ thread_local! {
 /// docs), at once elsewhere.
 pub(crate) fn remove_ended(rt: &Arc<RtInner>, t: &Thread) {
     t.inner.flags.fetch_or(ENDED, Ordering::AcqRel);
+    // Set under its shard's lock before the thread ran, cleared only by a
+    // removal: a thread not registered has no entry to keep it in a batch.
+    if t.inner.reg_slot.load(Ordering::Relaxed) == NO_SLOT {
+        return;
+    }
     if !crate::scheduler::green::on_worker() {
         rt.registry.remove(t);
         return;
@@ -359,7 +395,7 @@ pub(crate) fn remove_ended(rt: &Arc<RtInner>, t: &Thread) {
             rt: b.rt.replace(Arc::downgrade(rt)),
             threads: std::mem::take(&mut b.threads),
         });
-        b.threads.push(t.clone());
+        b.threads.push(Ended(ThreadRef::as_ptr(&t.inner)));
         let full = (b.threads.len() >= BATCH).then(|| b.take());
         Some((other, full))
     });
@@ -387,16 +423,19 @@ impl EndedBatch {
         }
     }
 
-    /// Removes the batch's threads from their registry. The batch's own
+    /// Removes the batch's threads from their registry. The entries'
     /// handles are dropped after the locks are released, each on its own:
     /// one may be a thread's last, whose destructor may run user code (a
     /// hook) that panics.
     fn flush(self) {
-        // A runtime that is gone took its registry along: nothing to remove.
-        if let Some(rt) = self.rt.and_then(|w| w.upgrade()) {
-            rt.registry.remove_all(&self.threads);
-        }
-        for t in self.threads {
+        // A runtime that is gone took its registry along, and with it the
+        // entries that kept these threads alive (`Ended`).
+        let Some(rt) = self.rt.and_then(|w| w.upgrade()) else {
+            return;
+        };
+        let mut removed = Vec::with_capacity(self.threads.len());
+        rt.registry.remove_all(&self.threads, &mut removed);
+        for t in removed {
             drop_caught(t);
         }
     }
