@@ -924,8 +924,14 @@ fn detector_loop() {
         if since_scan >= scan_pause {
             since_scan = Duration::ZERO;
             let began = std::time::Instant::now();
-            d.scan();
-            scan_pause = SCAN_EVERY.max(began.elapsed() * SCAN_PAUSE_FACTOR);
+            let to_confirm = d.scan();
+            // A possible report is confirmed by the next look: soon, as if
+            // the threads had been kept all along (`scan`).
+            scan_pause = if to_confirm {
+                SCAN_EVERY
+            } else {
+                SCAN_EVERY.max(began.elapsed() * SCAN_PAUSE_FACTOR)
+            };
         }
     }
 }
@@ -936,7 +942,9 @@ impl Detector {
     /// threads of the possible reports (a cycle, a runtime all asleep),
     /// whose waits must still be the same then: a program with a million
     /// threads parked on an `Event` keeps nothing here between looks.
-    fn scan(&mut self) {
+    /// Returns whether a possible report waits for the next look to be
+    /// confirmed (found now, its waits not seen before).
+    fn scan(&mut self) -> bool {
         // Per runtime: every thread, while all those seen so far are
         // stuck (`None` once one is not: it is not all asleep).
         let mut per_rt: Vec<(Arc<RtInner>, Option<Vec<Node>>)> = Vec::new();
@@ -1053,7 +1061,9 @@ impl Detector {
             trace_report(ReportLevel::Error, "deadlock", None, &report.to_string());
         }
         self.reported.retain(|k| present.contains(k));
+        let to_confirm = kept.values().any(|n| !stable(n));
         self.last = kept;
+        to_confirm
     }
 
     fn check_stalls(&mut self) {
@@ -1170,6 +1180,7 @@ mod tests {
     #[test]
     fn a_look_keeps_the_threads_of_a_cycle_for_the_next() {
         // Quiet: the process's detector may report the cycle too.
+        let before = super::deadlock_hook();
         super::set_deadlock_hook(Arc::new(|_: &super::Deadlock| {}));
         let rt = Runtime::builder().workers(2).build().unwrap();
         rt.block_on(async {
@@ -1188,13 +1199,20 @@ mod tests {
             b.start().unwrap();
             crate::time::sleep(Duration::from_millis(200)).await;
             let mut d = Detector::default();
-            d.scan();
-            for i in idents(&[a, b]) {
-                assert!(
-                    d.last.contains_key(&i),
-                    "a thread of the cycle was not kept"
-                );
+            assert!(d.scan(), "the new cycle waits for the next look");
+            let mut cycle = idents(&[a, b]);
+            for i in &cycle {
+                assert!(d.last.contains_key(i), "a thread of the cycle was not kept");
             }
+            d.scan();
+            cycle.sort_unstable();
+            assert!(
+                d.reported
+                    .iter()
+                    .any(|k| k.iter().map(|&(i, _)| i).eq(cycle.iter().copied())),
+                "the second look reports the cycle"
+            );
         });
+        super::set_deadlock_hook(before);
     }
 }

@@ -231,7 +231,8 @@ impl Registry {
         for &t in threads {
             // SAFETY: an ended thread in a batch is kept alive by its
             // registry entry, which only its batch removes (`Ended`): here,
-            // after this borrow's last use.
+            // and the entry's handle, once taken, is kept in `removed`
+            // until the caller drops it, after the last address is read.
             let t = unsafe { t.thread() };
             let i = shard_of(t.inner.ident.load(Ordering::Relaxed));
             let shard = match &mut held {
