@@ -409,3 +409,42 @@ rt_test! {
         assert_eq!(t.ident(), None, "{kind}: a refused start leaves no ident");
     }
 }
+
+rt_test! {
+    /// Daemon threads made by `spawn` (their state in their task, which
+    /// keeps no copy of its waker) are cancelled at shutdown whether they
+    /// parked for good or woke themselves and wait in a queue: every
+    /// future is dropped before `block_on` returns.
+    serial fn spawned_daemons_are_cancelled_however_they_wait(kind) {
+        let (dropped, parked) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (d, p) = (dropped.clone(), parked.clone());
+        support::run_with(kind, move || async move {
+            /// Counts its drop.
+            struct Count(Arc<AtomicUsize>);
+            impl Drop for Count {
+                fn drop(&mut self) {
+                    self.0.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            for i in 0..40 {
+                let (c, p) = (Count(d.clone()), p.clone());
+                drop(Thread::builder().daemon(true).spawn(async move {
+                    let _c = c;
+                    p.fetch_add(1, Ordering::SeqCst);
+                    if i % 2 == 0 {
+                        std::future::pending::<()>().await;
+                    }
+                    loop {
+                        greenthread::yield_now().await;
+                    }
+                }));
+            }
+            assert!(
+                support::wait_until(Duration::from_secs(30), || p.load(Ordering::SeqCst) == 40).await,
+                "the daemons never ran"
+            );
+        });
+        assert_eq!(parked.load(Ordering::SeqCst), 40, "{kind}");
+        assert_eq!(dropped.load(Ordering::SeqCst), 40, "{kind}: a daemon's future was kept");
+    }
+}

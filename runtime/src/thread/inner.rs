@@ -337,7 +337,8 @@ mod loom_tests {
     /// parking thread fills the slot under the lock, then reads the flag
     /// (acquire) and wakes itself if it is set. The thread must be woken to
     /// be cancelled either way: by cancel, which found the waker, or by
-    /// itself.
+    /// itself. (A thread in its task, `spawn`'s, keeps no waker: cancel
+    /// wakes it through the task after setting the flag, unconditionally.)
     #[test]
     fn loom_a_first_park_never_misses_a_cancel() {
         loom::model(|| {

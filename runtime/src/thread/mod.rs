@@ -352,6 +352,13 @@ impl Thread {
     /// Asks the thread's wrapper to drop its target (runtime shutdown).
     pub(crate) fn cancel(&self) {
         self.inner.flags.fetch_or(CANCELLED, Ordering::Release);
+        if let Some(w) = self.inner.embedded_task_waker() {
+            // A thread in its task keeps no waker: woken through the task
+            // at once, whether parked, queued, running (polled again after)
+            // or ended (nothing then); its next poll sees `CANCELLED`.
+            w.wake_by_ref();
+            return;
+        }
         let waker = match &self.inner.parts().slot {
             TargetOrWaker::Waker(w) => Some(w.clone()),
             _ => None,

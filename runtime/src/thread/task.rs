@@ -263,8 +263,11 @@ impl<F> ThreadTask<F> {
         hooks::forget(&self.thread);
         if self.waker_kept {
             self.waker_kept = false;
-            let waker = std::mem::take(&mut inner.parts().slot);
-            drop(waker);
+            // A thread in its task kept none (`store_waker`).
+            if inner.embedded_task_waker().is_none() {
+                let waker = std::mem::take(&mut inner.parts().slot);
+                drop(waker);
+            }
         }
         if inner.kind == Kind::Main {
             return; // the runtime stops the main thread after shutdown
@@ -438,6 +441,11 @@ impl<F> ThreadTask<F> {
     #[cold]
     fn store_waker(&mut self, cx: &Context<'_>) {
         self.waker_kept = true;
+        if self.thread.inner.embedded_task_waker().is_some() {
+            // A thread in its task: `cancel` wakes it through the task's
+            // address (`ThreadRef::embedded_task_waker`), no lock, no copy.
+            return;
+        }
         #[cfg(feature = "tracing")]
         let waker = super::instrument::untraced(cx.waker());
         #[cfg(not(feature = "tracing"))]

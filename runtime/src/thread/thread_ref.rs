@@ -116,6 +116,17 @@ impl ThreadRef {
         a.ptr == b.ptr
     }
 
+    /// The waker of the task an in-task (`EMBEDDED`) thread lives in, not
+    /// counted (`ManuallyDrop`), valid while this handle is; `None` for a
+    /// thread on its own, or immortal. Waking it wakes the thread: no copy
+    /// of it needs keeping (`ThreadTask::keep_waker`, `Thread::cancel`).
+    pub(crate) fn embedded_task_waker(&self) -> Option<ManuallyDrop<Waker>> {
+        if !self.has_flag(EMBEDDED) {
+            return None;
+        }
+        self.task_waker()
+    }
+
     /// The task's waker that an in-task `ThreadInner`'s handles count as,
     /// not counted itself (`ManuallyDrop`); `None`: immortal.
     fn task_waker(&self) -> Option<ManuallyDrop<Waker>> {
