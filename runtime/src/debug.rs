@@ -1179,8 +1179,15 @@ mod tests {
 
     #[test]
     fn a_look_keeps_the_threads_of_a_cycle_for_the_next() {
+        /// Puts the process's deadlock hook back, on a failed assertion too.
+        struct Restore(super::DeadlockHook);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                super::set_deadlock_hook(self.0.clone());
+            }
+        }
         // Quiet: the process's detector may report the cycle too.
-        let before = super::deadlock_hook();
+        let _restore = Restore(super::deadlock_hook());
         super::set_deadlock_hook(Arc::new(|_: &super::Deadlock| {}));
         let rt = Runtime::builder().workers(2).build().unwrap();
         rt.block_on(async {
@@ -1213,6 +1220,5 @@ mod tests {
                 "the second look reports the cycle"
             );
         });
-        super::set_deadlock_hook(before);
     }
 }

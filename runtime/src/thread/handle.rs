@@ -200,10 +200,7 @@ impl RtInner {
         let make = move |inner: &ThreadInner| {
             // SAFETY: the future lives in the task whose metadata `inner`
             // is, and async-task drops it before the metadata.
-            let thread = unsafe { ThreadRef::uncounted(inner) };
-            let thread = ManuallyDrop::new(Thread {
-                inner: ManuallyDrop::into_inner(thread),
-            });
+            let thread = unsafe { Thread::uncounted(inner) };
             ThreadTask::new(thread, rt, fut, false, loc)
         };
         let stack_size = || super::stack_size(None).unwrap_or(0);

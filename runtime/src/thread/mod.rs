@@ -127,6 +127,21 @@ impl Thread {
         ThreadBuilder::default()
     }
 
+    /// A handle to the thread at `inner` that counts nothing (never
+    /// dropped: `ManuallyDrop`); clones of it are counted.
+    ///
+    /// # Safety
+    ///
+    /// As [`ThreadRef::uncounted`]: `inner` must outlive every use of the
+    /// handle.
+    pub(crate) unsafe fn uncounted(inner: *const ThreadInner) -> std::mem::ManuallyDrop<Thread> {
+        // SAFETY: the caller's guarantee, passed on.
+        let inner = unsafe { ThreadRef::uncounted(inner) };
+        std::mem::ManuallyDrop::new(Thread {
+            inner: std::mem::ManuallyDrop::into_inner(inner),
+        })
+    }
+
     pub(crate) fn from_parts(
         kind: Kind,
         name: Option<String>,

@@ -357,10 +357,7 @@ impl Ended {
     unsafe fn thread(self) -> ManuallyDrop<Thread> {
         // SAFETY: the caller's registry entry keeps the thread alive while
         // the handle is used; `ManuallyDrop` leaves the entry's count alone.
-        let inner = unsafe { ThreadRef::uncounted(self.0) };
-        ManuallyDrop::new(Thread {
-            inner: ManuallyDrop::into_inner(inner),
-        })
+        unsafe { Thread::uncounted(self.0) }
     }
 }
 

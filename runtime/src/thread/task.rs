@@ -151,8 +151,9 @@ pub(crate) struct ThreadTask<F> {
     report: bool,
     /// Not polled yet.
     first_poll: bool,
-    /// The task's waker is in the thread's slot (put there when the thread
-    /// first parks: [`ThreadTask::keep_waker`]).
+    /// The thread's first park was seen ([`ThreadTask::keep_waker`]): the
+    /// task's waker is in the thread's slot, unless the thread lives in
+    /// its task, which needs no copy ([`ThreadTask::copies_waker`]).
     waker_kept: bool,
     /// `finish` has run.
     finished: bool,
@@ -263,8 +264,7 @@ impl<F> ThreadTask<F> {
         hooks::forget(&self.thread);
         if self.waker_kept {
             self.waker_kept = false;
-            // A thread in its task kept none (`store_waker`).
-            if inner.embedded_task_waker().is_none() {
+            if self.copies_waker() {
                 let waker = std::mem::take(&mut inner.parts().slot);
                 drop(waker);
             }
@@ -437,13 +437,19 @@ impl<F> ThreadTask<F> {
         }
     }
 
+    /// Whether the thread's slot gets a copy of the task's waker for
+    /// `Thread::cancel`: not for a thread in its task, which `cancel` wakes
+    /// through the task's address (`ThreadRef::embedded_task_waker`), with
+    /// no lock and no copy.
+    fn copies_waker(&self) -> bool {
+        self.thread.inner.embedded_task_waker().is_none()
+    }
+
     /// [`keep_waker`](Self::keep_waker)'s first time.
     #[cold]
     fn store_waker(&mut self, cx: &Context<'_>) {
         self.waker_kept = true;
-        if self.thread.inner.embedded_task_waker().is_some() {
-            // A thread in its task: `cancel` wakes it through the task's
-            // address (`ThreadRef::embedded_task_waker`), no lock, no copy.
+        if !self.copies_waker() {
             return;
         }
         #[cfg(feature = "tracing")]
