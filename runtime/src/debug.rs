@@ -1195,7 +1195,13 @@ mod tests {
             let o = other.clone();
             // Daemons: left blocked when the runtime ends.
             let a = Thread::builder().daemon(true).build(move || async move {
-                let _ = o.get().unwrap().join().await;
+                // `b` starts after `a`: joined before it starts, the join
+                // fails at once and there is no cycle.
+                let b = o.get().unwrap();
+                while !b.is_alive() {
+                    crate::time::sleep(Duration::from_millis(1)).await;
+                }
+                let _ = b.join().await;
             });
             let a2 = a.clone();
             let b = Thread::builder().daemon(true).build(move || async move {
@@ -1204,9 +1210,17 @@ mod tests {
             other.set(b.clone()).unwrap();
             a.start().unwrap();
             b.start().unwrap();
-            crate::time::sleep(Duration::from_millis(200)).await;
+            // A look that finds nothing keeps nothing: until both have
+            // parked, each look is a first one.
             let mut d = Detector::default();
-            assert!(d.scan(), "the new cycle waits for the next look");
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while !d.scan() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the new cycle waits for the next look"
+                );
+                crate::time::sleep(Duration::from_millis(10)).await;
+            }
             let mut cycle = idents(&[a, b]);
             for i in &cycle {
                 assert!(d.last.contains_key(i), "a thread of the cycle was not kept");
