@@ -16,22 +16,23 @@
 //! Run it: `cargo run --example deadlock`
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use greenthread::{Lock, Thread};
+use greenthread::{Barrier, Lock, Thread};
 
-async fn first_function(lock_a: Lock, lock_b: Lock) {
+async fn first_function(lock_a: Lock, lock_b: Lock, both_hold: Barrier) {
     let _a = lock_a.lock().await;
     println!("first_function: holds lock_a, now wants lock_b");
-    greenthread::sleep(Duration::from_millis(100)).await;
+    // Once the other holds its first lock too (a sleep made that likely;
+    // the barrier makes it certain).
+    let _ = both_hold.wait().await;
     let _b = lock_b.lock().await;
     println!("first_function: got both (never printed)");
 }
 
-async fn second_function(lock_a: Lock, lock_b: Lock) {
+async fn second_function(lock_a: Lock, lock_b: Lock, both_hold: Barrier) {
     let _b = lock_b.lock().await;
     println!("second_function: holds lock_b, now wants lock_a");
-    greenthread::sleep(Duration::from_millis(100)).await;
+    let _ = both_hold.wait().await;
     let _a = lock_a.lock().await;
     println!("second_function: got both (never printed)");
 }
@@ -44,14 +45,15 @@ fn main() {
     greenthread::run(async {
         let lock_a = Lock::new();
         let lock_b = Lock::new();
-        let (a, b) = (lock_a.clone(), lock_b.clone());
+        let both_hold = Barrier::new(2);
+        let (a, b, w) = (lock_a.clone(), lock_b.clone(), both_hold.clone());
         let t1 = Thread::builder()
             .name("first_function")
-            .build(move || first_function(a, b));
-        let (a, b) = (lock_a.clone(), lock_b.clone());
+            .build(move || first_function(a, b, w));
+        let (a, b, w) = (lock_a.clone(), lock_b.clone(), both_hold.clone());
         let t2 = Thread::builder()
             .name("second_function")
-            .build(move || second_function(a, b));
+            .build(move || second_function(a, b, w));
         t1.start().unwrap();
         t2.start().unwrap();
         t1.join().await.unwrap();

@@ -2,12 +2,11 @@
 //! and the thread dump that shows what each one waits on and for how long.
 //!
 //! 100 threads wait on an `Event`, 100 take turns on a `Queue`'s `get`, 50
-//! queue up on a `Lock` the main thread holds, 50 sleep, one joins another
-//! and one computes without reaching a switch point for a moment. Main
-//! prints the dump (grouped by state, since every state is shared by many
-//! threads only above 1000 threads; here one block per thread, so only the
-//! first blocks and the summary are printed), then releases everyone and
-//! joins them all.
+//! queue up on a `Lock` the main thread holds, 50 sleep and one joins
+//! another. Once they all wait, main prints the dump (grouped by state,
+//! since every state is shared by many threads only above 1000 threads;
+//! here one block per thread, so only the first blocks and the summary are
+//! printed), then releases everyone and joins them all.
 //!
 //! Run it: `cargo run --example dump`
 
@@ -54,16 +53,29 @@ fn main() {
         }
         for i in 0..50 {
             threads.push(start(format!("sleeper-{i}"), async move {
-                greenthread::sleep(Duration::from_millis(300)).await;
+                greenthread::sleep(Duration::from_secs(2)).await;
             }));
         }
         let last = threads.last().unwrap().clone();
         threads.push(start("joiner".into(), async move {
             last.join().await.unwrap();
         }));
-        greenthread::sleep(Duration::from_millis(100)).await;
-
-        let dump = debug::dump();
+        // Until every thread has reached its wait (at most 10 s: on a busy
+        // machine, the dump shows what it finds then).
+        let waiting = |d: &debug::Dump| {
+            d.threads()
+                .iter()
+                .filter(|t| matches!(t.state, ThreadState::Waiting(_)))
+                .count()
+        };
+        let mut dump = debug::dump();
+        for _ in 0..1000 {
+            if waiting(&dump) == threads.len() {
+                break;
+            }
+            greenthread::sleep(Duration::from_millis(10)).await;
+            dump = debug::dump();
+        }
         let text = dump.to_string();
         // The whole dump has one block per thread: print the headers and
         // the first block of each kind of wait.

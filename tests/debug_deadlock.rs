@@ -78,17 +78,30 @@ macro_rules! opposite_order {
     ($p:expr, $ty:ty) => {{
         let (a, b) = (<$ty>::new(), <$ty>::new());
         let go = Event::new();
-        let take = |first: $ty, second: $ty, go: Event| async move {
+        let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let take = |first: $ty,
+                    second: $ty,
+                    go: Event,
+                    held: Arc<std::sync::atomic::AtomicUsize>| async move {
             let _x = first.lock().await;
+            held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             go.wait().await;
             let _y = second.lock().await;
         };
         let t1 = daemon(
             &format!("{}one", $p),
-            take(a.clone(), b.clone(), go.clone()),
+            take(a.clone(), b.clone(), go.clone(), held.clone()),
         );
-        let t2 = daemon(&format!("{}two", $p), take(b, a, go.clone()));
-        greenthread::sleep(Duration::from_millis(100)).await;
+        let t2 = daemon(&format!("{}two", $p), take(b, a, go.clone(), held.clone()));
+        // Both hold their first lock before either goes on (else one takes
+        // both and there is no cycle).
+        assert!(
+            support::wait_until(Duration::from_secs(30), || {
+                held.load(std::sync::atomic::Ordering::SeqCst) == 2
+            })
+            .await,
+            "the two threads never held their first locks"
+        );
         go.set();
         (t1, t2)
     }};
@@ -137,8 +150,13 @@ rt_test! {
         let slot: Arc<Mutex<Option<Thread>>> = Arc::default();
         let s = slot.clone();
         let j1 = daemon(&format!("{q}j1"), async move {
-            greenthread::sleep(Duration::from_millis(100)).await;
-            let other = s.lock().unwrap().clone().unwrap();
+            // `j2` is made after this thread starts: wait for it.
+            let other = loop {
+                if let Some(t) = s.lock().unwrap().clone() {
+                    break t;
+                }
+                greenthread::sleep(Duration::from_millis(1)).await;
+            };
             other.join().await.unwrap();
         });
         let j1c = j1.clone();

@@ -33,13 +33,15 @@ fn child_sigquit() {
             .name("sigquit-waiter")
             .build(move || f.take().unwrap());
         t.start().unwrap();
+        // A second apart, so the dump thread has printed the first before
+        // the second comes (two pending signals would be one).
         for _ in 0..2 {
-            greenthread::sleep(Duration::from_millis(200)).await;
+            greenthread::sleep(Duration::from_secs(1)).await;
             // SAFETY: kill(getpid(), SIGQUIT) only sends a signal; the
             // handler installed by greenthread just wakes its thread.
             unsafe { libc::kill(libc::getpid(), libc::SIGQUIT) };
         }
-        greenthread::sleep(Duration::from_millis(500)).await;
+        greenthread::sleep(Duration::from_secs(2)).await;
         ev.set();
         t.join().await.unwrap();
     });

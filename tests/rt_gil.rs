@@ -206,7 +206,7 @@ fn gil_hand_off_is_fair() {
         });
         assert!(spins > 0, "{kind}");
         assert!(
-            worst < Duration::from_millis(250),
+            worst < Duration::from_secs(1),
             "{kind}: a waiter waited {worst:?} for the GIL ({rounds} rounds)"
         );
     }
@@ -243,7 +243,7 @@ fn new_thread_gets_the_gil() {
             worst
         });
         assert!(
-            waited < Duration::from_millis(250),
+            waited < Duration::from_secs(1),
             "{kind}: waited {waited:?} for the GIL"
         );
     }

@@ -113,7 +113,9 @@ async fn nul_in_name(os: bool) {
 }
 
 rt_test! {
-    fn interior_nul_in_a_thread_name(kind) {
+    /// Serial: the OS-thread kinds build their runtime from the
+    /// environment, which the `GREENTHREAD_WORKERS` test changes.
+    serial fn interior_nul_in_a_thread_name(kind) {
         let os = kind.starts_with("os");
         support::run_with(kind, || nul_in_name(os));
     }
@@ -255,6 +257,8 @@ fn run_child(cap: Option<usize>, limit: Duration) -> String {
     ])
     .env("RT_LIMITS_CHILD", "1")
     .env_remove("GREENTHREAD_MODE")
+    // Another test sets it in this process for a moment.
+    .env_remove("GREENTHREAD_WORKERS")
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
     match cap {

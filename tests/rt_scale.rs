@@ -23,7 +23,7 @@ fn hundred_thousand_sleepers() {
     let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     const N: usize = 100_000;
     // Long enough that even a slow debug build starts them all first.
-    const NAP: Duration = Duration::from_secs(4);
+    const NAP: Duration = Duration::from_secs(8);
     let asleep = Arc::new(AtomicUsize::new(0));
     let woke = Arc::new(AtomicUsize::new(0));
     let (a, w) = (asleep.clone(), woke.clone());

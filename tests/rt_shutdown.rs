@@ -93,8 +93,13 @@ rt_test! {
         // hour; this fails instead.
         within(Duration::from_secs(30), move || {
             support::run_with(kind, move || async move {
+                // The flag must exist before main returns (a daemon not yet
+                // polled at shutdown has nothing to drop): wait until it does.
+                let armed = Arc::new(AtomicBool::new(false));
+                let a = armed.clone();
                 let t = Thread::builder().daemon(true).build(move || async move {
                     let _flag = DropFlag(d);
+                    a.store(true, Ordering::SeqCst);
                     sleep(Duration::from_secs(3600)).await;
                     r.store(true, Ordering::SeqCst);
                 });
@@ -109,7 +114,11 @@ rt_test! {
                     })
                     .start()
                     .unwrap();
-                sleep(Duration::from_millis(5)).await;
+                assert!(
+                    support::wait_until(Duration::from_secs(20), || armed.load(Ordering::SeqCst))
+                        .await,
+                    "the daemon never ran"
+                );
             })
         });
         assert!(
@@ -263,15 +272,22 @@ fn registry_during_shutdown() {
         }
     }
     support::run_with("green_n", move || async move {
+        // The guard must exist before main returns: wait until it does.
+        let armed = Arc::new(AtomicBool::new(false));
+        let a = armed.clone();
         Thread::builder()
             .daemon(true)
             .build(move || async move {
                 let _l = Look(s);
+                a.store(true, Ordering::SeqCst);
                 std::future::pending::<()>().await;
             })
             .start()
             .unwrap();
-        sleep(Duration::from_millis(5)).await;
+        assert!(
+            support::wait_until(Duration::from_secs(30), || armed.load(Ordering::SeqCst)).await,
+            "the daemon never ran"
+        );
     });
     assert_eq!(*seen.lock().unwrap(), Some((true, true)));
 }
@@ -358,7 +374,7 @@ rt_test! {
     /// primitive it captured (a `LockGuard`, a barrier wait) drops its
     /// future where it is pinned: moving it out first left the guard
     /// pointing at the emptied slot (a crash).
-    async fn cancelled_daemon_with_a_borrowing_guard() {
+    serial async fn cancelled_daemon_with_a_borrowing_guard() {
         let lock = greenthread::Lock::new();
         lock.acquire().await;
         for _ in 0..20 {

@@ -116,7 +116,24 @@ rt_test! {
             }));
         }
         assert!(wait_until(Duration::from_secs(5), || started.load(Ordering::SeqCst) == 5).await);
-        greenthread::sleep(Duration::from_millis(20)).await;
+        // Until all five wait on the event (counted before they wait).
+        let mine: Vec<u64> = handles.iter().filter_map(|h| h.thread().ident()).collect();
+        let waiting = || {
+            greenthread::debug::dump()
+                .threads()
+                .iter()
+                .filter(|t| t.ident.is_some_and(|i| mine.contains(&i)))
+                .filter(|t| {
+                    matches!(
+                        t.state,
+                        greenthread::debug::ThreadState::Waiting(
+                            greenthread::debug::WaitingOn::Event { .. }
+                        )
+                    )
+                })
+                .count()
+        };
+        assert!(wait_until(Duration::from_secs(20), || waiting() == 5).await);
         e.set();
         e.clear();
         for h in handles {

@@ -276,7 +276,8 @@ rt_test! {
         .unwrap();
         stop.store(true, Ordering::SeqCst);
         hog.await.unwrap();
-        assert!(waited < Duration::from_secs(2), "waited {waited:?} for a hogged lock");
+        // The hog holds on for 10 s if the waiter is starved.
+        assert!(waited < Duration::from_secs(5), "waited {waited:?} for a hogged lock");
     }
 }
 

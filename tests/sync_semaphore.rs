@@ -212,7 +212,8 @@ rt_test! {
         for h in hogs {
             h.await.unwrap();
         }
-        assert!(waited < Duration::from_secs(2), "waited {waited:?}");
+        // The hogs go on for 10 s if the waiter is starved.
+        assert!(waited < Duration::from_secs(5), "waited {waited:?}");
     }
 }
 

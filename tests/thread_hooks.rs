@@ -117,7 +117,14 @@ rt_test! {
             let later = Thread::new(|| async { sleep(Duration::from_millis(1)).await });
             later.start().unwrap();
             later.join().await.unwrap();
-            sleep(Duration::from_millis(10)).await;
+            // Until the running thread has woken and slept again, traced.
+            assert!(
+                support::wait_until(Duration::from_secs(20), || {
+                    events_of(&log2, &running).contains(&TraceEvent::Suspend)
+                })
+                .await,
+                "the running thread was never traced"
+            );
             stop.set();
             running.join().await.unwrap();
             let ev = events_of(&log2, &running);
