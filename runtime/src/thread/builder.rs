@@ -57,13 +57,13 @@ impl ThreadBuilder {
 
     pub(crate) fn build_inner(self, kind: Kind, target: Option<Body>) -> Thread {
         Thread {
-            inner: ThreadRef::boxed(self.make(kind, target, 0)),
+            inner: ThreadRef::boxed(self.make(kind, 0), target),
         }
     }
 
     /// The state of the thread [`build_inner`](Self::build_inner) would
     /// make, with `flags`, not yet placed.
-    pub(crate) fn make(self, kind: Kind, target: Option<Body>, flags: u8) -> ThreadInner {
+    pub(crate) fn make(self, kind: Kind, flags: u8) -> ThreadInner {
         let daemon = self.daemon.unwrap_or_else(current_is_daemon);
         let auto_n = match (&self.name, kind) {
             // A `start_new_thread` thread takes its `Dummy-N` when it is
@@ -71,7 +71,7 @@ impl ThreadBuilder {
             (Some(_), _) | (None, Kind::Raw) => 0,
             (None, _) => NAME_COUNTER.fetch_add(1, Ordering::Relaxed),
         };
-        ThreadInner::new(kind, self.name, auto_n, daemon, target, flags)
+        ThreadInner::new(kind, self.name, auto_n, daemon, flags)
     }
 }
 

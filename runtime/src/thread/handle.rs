@@ -218,7 +218,7 @@ impl RtInner {
                     *inner.flags.get_mut() &= !super::EMBEDDED;
                     *inner.ident.get_mut() = 0;
                     let thread = Thread {
-                        inner: ThreadRef::boxed(inner),
+                        inner: ThreadRef::boxed(inner, None),
                     };
                     return Err((ThreadError::StartFailed, thread));
                 }

@@ -96,8 +96,6 @@ pub(crate) struct ThreadInner {
 /// What a thread's one lock guards.
 #[derive(Default)]
 pub(crate) struct Parts {
-    /// The target until `start()`, then the task's waker until the end.
-    pub(crate) slot: TargetOrWaker,
     /// Boxed on first use: most threads never need it.
     pub(super) extra: Option<Box<Extra>>,
 }
@@ -138,7 +136,11 @@ impl Parts {
     }
 }
 
-/// A thread's target, then its task's waker: two words, a `Waker`'s. The
+/// A thread's target, then its task's waker: two words, a `Waker`'s. Only
+/// a thread on its own has one, beside its `ThreadInner`
+/// ([`ThreadRef::with_slot`](super::thread_ref::ThreadRef::with_slot)): a
+/// thread in its task has its target in the task, and its task's waker is
+/// the task's address. The
 /// target is boxed once more for that (until `start()` only), so the
 /// `Option` of it fits the niche of the waker's vtable pointer; as a third
 /// variant beside a fat `Body` it took a word more in every thread.
@@ -178,13 +180,13 @@ pub(crate) struct Extra {
 
 impl ThreadInner {
     /// A thread of class `kind`, not started, with its automatic number
-    /// `auto_n` (0: none), `flags` (`EMBEDDED` or none) and `target`.
+    /// `auto_n` (0: none) and `flags` (`EMBEDDED` or none); a thread on
+    /// its own keeps its target beside this (`ThreadRef::boxed`).
     pub(crate) fn new(
         kind: Kind,
         name: Option<String>,
         auto_n: u64,
         daemon: bool,
-        target: Option<Body>,
         flags: u8,
     ) -> ThreadInner {
         let inner = ThreadInner {
@@ -201,7 +203,6 @@ impl ThreadInner {
             done: Event::new(),
             record: crate::record::WaitRecord::default(),
             parts: Mutex::new(Parts {
-                slot: TargetOrWaker::Target(target.map(Box::new)),
                 extra: name.map(|n| {
                     Box::new(Extra {
                         name: Some(n.into_boxed_str()),
@@ -376,11 +377,11 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn a_thread_fits_malloc_s_112_byte_chunk() {
         // The target-or-waker slot takes a waker's two words, and the two
-        // 32-bit ids share one: with its owner word and malloc's header, a
-        // `Thread` on its own is a 112 B chunk (128 B before), and one in
-        // its task adds 96 B to the task.
+        // 32-bit ids share one: with the slot beside it and malloc's
+        // header, a `Thread` on its own is a 112 B chunk (128 B before),
+        // and one in its task, which has no slot, adds 80 B to the task.
         assert_eq!(std::mem::size_of::<TargetOrWaker>(), 16);
-        assert_eq!(std::mem::size_of::<ThreadInner>(), 96);
+        assert_eq!(std::mem::size_of::<ThreadInner>(), 80);
     }
 
     #[test]

@@ -149,9 +149,9 @@ impl Thread {
         daemon: bool,
         target: Option<Body>,
     ) -> Thread {
-        let inner = ThreadInner::new(kind, name, auto_n, daemon, target, 0);
+        let inner = ThreadInner::new(kind, name, auto_n, daemon, 0);
         Thread {
-            inner: ThreadRef::boxed(inner),
+            inner: ThreadRef::boxed(inner, target),
         }
     }
 
@@ -227,7 +227,9 @@ impl Thread {
     /// so it may be started again (CPython sets `_started` only once
     /// `_start_new_thread` succeeded). Returns `e`.
     fn put_back(&self, body: Body, e: ThreadError) -> ThreadError {
-        self.inner.parts().slot = TargetOrWaker::Target(Some(Box::new(body)));
+        // Only a thread on its own has a target to put back.
+        self.inner
+            .with_slot(|slot| *slot = TargetOrWaker::Target(Some(Box::new(body))));
         e
     }
 
@@ -238,14 +240,15 @@ impl Thread {
         {
             return Err(ThreadError::AlreadyStarted);
         }
-        let mut parts = self.inner.parts();
-        match std::mem::take(&mut parts.slot) {
-            TargetOrWaker::Target(Some(target)) => Ok(*target),
-            other => {
-                parts.slot = other;
-                Err(ThreadError::AlreadyStarted)
-            }
-        }
+        self.inner
+            .with_slot(|slot| match std::mem::take(slot) {
+                TargetOrWaker::Target(Some(target)) => Ok(*target),
+                other => {
+                    *slot = other;
+                    Err(ThreadError::AlreadyStarted)
+                }
+            })
+            .unwrap_or(Err(ThreadError::AlreadyStarted))
     }
 
     /// Waits until the thread ends (Python's `join()`); a switch point.
@@ -374,11 +377,11 @@ impl Thread {
             w.wake_by_ref();
             return;
         }
-        let waker = match &self.inner.parts().slot {
+        let waker = self.inner.with_slot(|slot| match slot {
             TargetOrWaker::Waker(w) => Some(w.clone()),
-            _ => None,
-        };
-        if let Some(w) = waker {
+            TargetOrWaker::Target(_) => None,
+        });
+        if let Some(w) = waker.flatten() {
             w.wake();
         }
     }

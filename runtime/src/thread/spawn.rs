@@ -68,7 +68,7 @@ where
 {
     // The output travels in a `Caught`: if the handle was dropped, async-task
     // drops it under an abort guard, where a panicking `Drop` must not reach.
-    let inner = builder.make(Kind::Thread, None, EMBEDDED);
+    let inner = builder.make(Kind::Thread, EMBEDDED);
     let (thread, task) = match rt.launch_in_task(inner, Catching(future), loc) {
         Ok((thread, task)) => (thread, Some(task.fallible())),
         Err((_, thread)) => (thread, None),

@@ -153,7 +153,7 @@ pub(crate) struct ThreadTask<F> {
     first_poll: bool,
     /// The thread's first park was seen ([`ThreadTask::keep_waker`]): the
     /// task's waker is in the thread's slot, unless the thread lives in
-    /// its task, which needs no copy ([`ThreadTask::copies_waker`]).
+    /// its task, which has no slot and needs no copy.
     waker_kept: bool,
     /// `finish` has run.
     finished: bool,
@@ -264,10 +264,9 @@ impl<F> ThreadTask<F> {
         hooks::forget(&self.thread);
         if self.waker_kept {
             self.waker_kept = false;
-            if self.copies_waker() {
-                let waker = std::mem::take(&mut inner.parts().slot);
-                drop(waker);
-            }
+            // Dropped after the lock is released.
+            let waker = self.thread.inner.with_slot(std::mem::take);
+            drop(waker);
         }
         if inner.kind == Kind::Main {
             return; // the runtime stops the main thread after shutdown
@@ -437,27 +436,22 @@ impl<F> ThreadTask<F> {
         }
     }
 
-    /// Whether the thread's slot gets a copy of the task's waker for
-    /// `Thread::cancel`: not for a thread in its task, which `cancel` wakes
-    /// through the task's address (`ThreadRef::embedded_task_waker`), with
-    /// no lock and no copy.
-    fn copies_waker(&self) -> bool {
-        self.thread.inner.embedded_task_waker().is_none()
-    }
-
     /// [`keep_waker`](Self::keep_waker)'s first time.
     #[cold]
     fn store_waker(&mut self, cx: &Context<'_>) {
         self.waker_kept = true;
-        if !self.copies_waker() {
+        let inner = &self.thread.inner;
+        // A thread in its task has no slot: `cancel` wakes it through the
+        // task's address (`ThreadRef::embedded_task_waker`), with no lock
+        // and no copy.
+        if inner.has_flag(super::EMBEDDED) {
             return;
         }
         #[cfg(feature = "tracing")]
         let waker = super::instrument::untraced(cx.waker());
         #[cfg(not(feature = "tracing"))]
         let waker = cx.waker();
-        let inner = &*self.thread.inner;
-        inner.parts().slot = TargetOrWaker::Waker(waker.clone());
+        inner.with_slot(|slot| *slot = TargetOrWaker::Waker(waker.clone()));
         if inner.has_flag(super::CANCELLED) {
             cx.waker().wake_by_ref();
         }
