@@ -77,6 +77,6 @@ impl ThreadBuilder {
 
 /// Whether the calling thread is a daemon (what new threads inherit).
 fn current_is_daemon() -> bool {
-    context::with_thread(|t| t.map(|t| t.daemon.load(Ordering::Relaxed)))
+    context::with_thread(|t| t.map(|t| t.has_flag(super::DAEMON)))
         .unwrap_or_else(|| current_thread().is_daemon())
 }

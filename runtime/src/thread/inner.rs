@@ -1,11 +1,13 @@
 //! A thread's shared state, `ThreadInner`: what a [`Thread`](super::Thread)
 //! handle points to — its Python class, lifecycle word, flags, ident and
-//! native id, the done event joiners wait on, and one lock over the target
-//! (then the task's waker) and the rarely used state.
+//! native id, the done event joiners wait on, the wait record, and a
+//! one-byte lock over the rarely used state (and, for a thread on its own,
+//! its target-or-waker slot: `thread_ref`).
 
 use std::any::Any;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::Waker;
 
 use event_listener::Event;
@@ -57,6 +59,8 @@ pub(crate) const HAS_LOCALS: u8 = 16;
 /// task's allocation (a Green `spawn`); set when it is made, never changed
 /// (`thread_ref`).
 pub(crate) const EMBEDDED: u8 = 32;
+/// `ThreadInner::flags`: Python's `daemon`; changed only before `start()`.
+pub(crate) const DAEMON: u8 = 64;
 
 /// The shared state of one thread.
 pub(crate) struct ThreadInner {
@@ -65,10 +69,11 @@ pub(crate) struct ThreadInner {
     /// `INITIAL`, `STARTED` or `STOPPED`.
     pub(crate) state: Lifecycle,
     /// [`CANCELLED`], [`LOCALS_CLOSED`], [`HIDDEN`], [`ENDED`],
-    /// [`HAS_LOCALS`], [`EMBEDDED`].
+    /// [`HAS_LOCALS`], [`EMBEDDED`], [`DAEMON`].
     pub(crate) flags: AtomicU8,
-    /// The daemon flag.
-    pub(super) daemon: AtomicBool,
+    /// The lock of `parts`: one byte, beside the flags (a `std` mutex took
+    /// a word of its own, W9).
+    parts_lock: parking_lot::Mutex<()>,
     /// Its slot in the registry (`registry::NO_SLOT`: not registered).
     pub(crate) reg_slot: AtomicU32,
     /// Python's `ident`; 0 until started.
@@ -85,12 +90,48 @@ pub(crate) struct ThreadInner {
     pub(crate) done: Event,
     /// What it waits on (`crate::record`; written only by the thread).
     pub(crate) record: crate::record::WaitRecord,
-    /// The target or the task's waker, and the rarely used state; one lock
-    /// for all of it keeps a parked thread small (issue 6, W9).
-    pub(crate) parts: Mutex<Parts>,
+    /// The rarely used state, under `parts_lock` ([`ThreadInner::parts`]);
+    /// a thread on its own keeps its target-or-waker slot under the same
+    /// lock.
+    parts: UnsafeCell<Parts>,
     /// Who owns it (`thread_ref`): on its own, the number of handles; in
     /// its task, the vtable of the task's waker.
     pub(super) owner: AtomicUsize,
+}
+
+// SAFETY: `parts`, the one field that is not `Sync` by itself, is reached
+// only through a `PartsGuard`, which holds `parts_lock`: one thread at a
+// time. What it holds is `Send` (checked below), as a `Mutex` needs.
+unsafe impl Sync for ThreadInner {}
+
+/// What `ThreadInner`'s `Sync` rests on.
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<Parts>();
+};
+
+/// [`ThreadInner::parts`] locked.
+pub(crate) struct PartsGuard<'a> {
+    _lock: parking_lot::MutexGuard<'a, ()>,
+    parts: &'a UnsafeCell<Parts>,
+}
+
+impl std::ops::Deref for PartsGuard<'_> {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        // SAFETY: the guard holds `parts_lock`, so no other reference to
+        // the parts exists while this one does.
+        unsafe { &*self.parts.get() }
+    }
+}
+
+impl std::ops::DerefMut for PartsGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Parts {
+        // SAFETY: as for `deref`; `&mut self` makes this the only one
+        // through the guard.
+        unsafe { &mut *self.parts.get() }
+    }
 }
 
 /// What a thread's one lock guards.
@@ -194,15 +235,19 @@ impl ThreadInner {
             state: Lifecycle::initial(),
             // A `start_new_thread` thread is hidden until it calls
             // `current_thread()`.
-            flags: AtomicU8::new(flags | if kind == Kind::Raw { HIDDEN } else { 0 }),
-            daemon: AtomicBool::new(daemon),
+            flags: AtomicU8::new(
+                flags
+                    | if kind == Kind::Raw { HIDDEN } else { 0 }
+                    | if daemon { DAEMON } else { 0 },
+            ),
+            parts_lock: parking_lot::Mutex::new(()),
             reg_slot: AtomicU32::new(super::registry::NO_SLOT),
             ident: AtomicU64::new(0),
             native_id: AtomicU32::new(0),
             auto_n: AtomicU32::new(0),
             done: Event::new(),
             record: crate::record::WaitRecord::default(),
-            parts: Mutex::new(Parts {
+            parts: UnsafeCell::new(Parts {
                 extra: name.map(|n| {
                     Box::new(Extra {
                         name: Some(n.into_boxed_str()),
@@ -247,10 +292,13 @@ impl ThreadInner {
         }
     }
 
-    /// Locks the thread's parts (never poisoned in practice: nothing panics
-    /// under this lock; a poisoned one is used as is).
-    pub(crate) fn parts(&self) -> std::sync::MutexGuard<'_, Parts> {
-        self.parts.lock().unwrap_or_else(|e| e.into_inner())
+    /// Locks the thread's parts (released by the guard's drop, on
+    /// unwinding too).
+    pub(crate) fn parts(&self) -> PartsGuard<'_> {
+        PartsGuard {
+            _lock: self.parts_lock.lock(),
+            parts: &self.parts,
+        }
     }
 }
 
@@ -375,13 +423,12 @@ mod tests {
 
     #[test]
     #[cfg(target_pointer_width = "64")]
-    fn a_thread_fits_malloc_s_112_byte_chunk() {
-        // The target-or-waker slot takes a waker's two words, and the two
-        // 32-bit ids share one: with the slot beside it and malloc's
-        // header, a `Thread` on its own is a 112 B chunk (128 B before),
-        // and one in its task, which has no slot, adds 80 B to the task.
+    fn a_thread_in_its_task_adds_72_bytes() {
+        // The two 32-bit ids share a word, the parts' lock is a byte beside
+        // the flags, and a thread in its task has no target-or-waker slot
+        // (a waker's two words): it adds 72 B to its task (96 before).
         assert_eq!(std::mem::size_of::<TargetOrWaker>(), 16);
-        assert_eq!(std::mem::size_of::<ThreadInner>(), 80);
+        assert_eq!(std::mem::size_of::<ThreadInner>(), 72);
     }
 
     #[test]

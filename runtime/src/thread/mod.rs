@@ -64,7 +64,8 @@ pub(crate) use hooks::{
 };
 pub(crate) use ident::{next_ident, NAME_COUNTER};
 pub(crate) use inner::{
-    Kind, TargetOrWaker, ThreadInner, CANCELLED, EMBEDDED, ENDED, HAS_LOCALS, HIDDEN, LOCALS_CLOSED,
+    Kind, TargetOrWaker, ThreadInner, CANCELLED, DAEMON, EMBEDDED, ENDED, HAS_LOCALS, HIDDEN,
+    LOCALS_CLOSED,
 };
 pub(crate) use local::teardown as teardown_locals;
 pub use local::Local;
@@ -349,7 +350,7 @@ impl Thread {
     /// The daemon flag (Python's `daemon`).
     #[doc(alias = "isDaemon")]
     pub fn is_daemon(&self) -> bool {
-        self.inner.daemon.load(Ordering::Relaxed)
+        self.inner.has_flag(DAEMON)
     }
 
     /// Sets the daemon flag before `start()` (Python's `daemon = ...`).
@@ -363,7 +364,11 @@ impl Thread {
         if !self.inner.state.is_initial() {
             return Err(ThreadError::DaemonAfterStart);
         }
-        self.inner.daemon.store(daemon, Ordering::Relaxed);
+        if daemon {
+            self.inner.flags.fetch_or(DAEMON, Ordering::Relaxed);
+        } else {
+            self.inner.flags.fetch_and(!DAEMON, Ordering::Relaxed);
+        }
         Ok(())
     }
 
