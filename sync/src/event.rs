@@ -252,3 +252,16 @@ impl fmt::Debug for Event {
         write!(f, "<Event: {state}>")
     }
 }
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    #[test]
+    fn a_wait_without_a_timeout_is_three_words() {
+        // The event, the generation, and the ticket in the niche of its
+        // slot: every thread parked on an `Event` holds one (W9).
+        assert_eq!(
+            std::mem::size_of::<super::Wait<'static, super::Forever>>(),
+            24
+        );
+    }
+}
