@@ -11,7 +11,7 @@ mod common;
 use common::{Green, Tokio};
 use greenthread_benches::alloc::Counting;
 use greenthread_benches::backend::Smol;
-use greenthread_benches::w9_memory::idle;
+use greenthread_benches::w9_memory::{idle, idle_started, Start};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -33,10 +33,14 @@ fn main() {
     for &n in &sizes {
         let rows = [
             ("green", idle(&Green::pool(false), n)),
+            (
+                "Thread",
+                idle_started(&Green::pool(false), n, Start::PythonThread),
+            ),
             ("tokio", idle(&Tokio::pool_with_io(), n)),
             ("smol", idle(&Smol::pool(), n)),
         ];
-        let best = rows[1..]
+        let best = rows[2..]
             .iter()
             .map(|r| r.1.heap)
             .fold(f64::INFINITY, f64::min);

@@ -40,11 +40,32 @@ fn rss_bytes() -> isize {
     pages * 4096
 }
 
+/// How the parked threads are started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The back-end's spawn (greenthread's `spawn`).
+    Spawn,
+    /// greenthread's Python-style `Thread::new` + `start` (on a greenthread
+    /// back-end only): the thread's state is an allocation of its own.
+    PythonThread,
+}
+
+/// A parked thread's handle.
+enum Parked<J> {
+    Task(J),
+    Thread(greenthread::Thread),
+}
+
 /// Spawns `n` threads on `rt` (from inside one of its threads), each
 /// parking on one gate; once all have parked, measures, then opens the gate
 /// and joins them. Call it from a plain OS thread. Turns the allocation
 /// counting on for its own window and off again.
 pub fn idle<R: Tasks>(rt: &R, n: usize) -> Figures {
+    idle_started(rt, n, Start::Spawn)
+}
+
+/// [`idle`], the threads started as `start` says.
+pub fn idle_started<R: Tasks>(rt: &R, n: usize, start: Start) -> Figures {
     let gate = Arc::new(R::Gate::new());
     let parked = Arc::new(AtomicUsize::new(0));
     // The handles' own vector is the bench's, not the threads' cost:
@@ -56,10 +77,18 @@ pub fn idle<R: Tasks>(rt: &R, n: usize) -> Figures {
     let handles = rt.run(async move {
         for _ in 0..n {
             let (g, p) = (g.clone(), p.clone());
-            handles.push(R::spawn(async move {
+            let body = async move {
                 p.fetch_add(1, Ordering::Release);
                 g.wait().await;
-            }));
+            };
+            handles.push(match start {
+                Start::Spawn => Parked::Task(R::spawn(body)),
+                Start::PythonThread => {
+                    let t = greenthread::Thread::new(move || body);
+                    t.start().expect("start a parked thread");
+                    Parked::Thread(t)
+                }
+            });
         }
         handles
     });
@@ -75,7 +104,10 @@ pub fn idle<R: Tasks>(rt: &R, n: usize) -> Figures {
     gate.open();
     rt.run(async move {
         for h in handles {
-            h.await;
+            match h {
+                Parked::Task(j) => j.await,
+                Parked::Thread(t) => t.join().await.expect("join a parked thread"),
+            }
         }
     });
     Figures {
