@@ -188,7 +188,7 @@ impl RtInner {
     /// its task was never made); `fut` is dropped unrun.
     pub(crate) fn launch_in_task<F>(
         self: &Arc<Self>,
-        inner: ThreadInner,
+        mut inner: ThreadInner,
         fut: F,
         loc: super::instrument::SpawnLocation,
     ) -> Result<InTask<F::Output>, (ThreadError, Thread)>
@@ -204,6 +204,10 @@ impl RtInner {
             ThreadTask::new(thread, rt, fut, false, loc)
         };
         let stack_size = || super::stack_size(None).unwrap_or(0);
+        // In its task, whatever the caller made it: a thread not flagged
+        // `EMBEDDED` is taken for one on its own, with a slot beside it
+        // (`ThreadRef::with_slot`).
+        *inner.flags.get_mut() |= super::EMBEDDED;
         // Before the task is made: its `tracing` span records the ident.
         inner.ident.store(super::next_ident(), Ordering::Relaxed);
         let (runnable, task) =

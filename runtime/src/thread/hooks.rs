@@ -202,7 +202,11 @@ fn for_all_threads(f: impl Fn(&mut Hooks)) {
         let slot = &mut parts.extra().hooks;
         let mut hooks = slot.as_deref().cloned().unwrap_or_default();
         f(&mut hooks);
-        *slot = Some(Arc::new(hooks));
+        let old = slot.replace(Arc::new(hooks));
+        // The old hooks hold user closures: dropped with the lock released,
+        // so a `Drop` that looks at the thread does not deadlock.
+        drop(parts);
+        drop(old);
     }
 }
 

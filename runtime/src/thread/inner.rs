@@ -56,8 +56,8 @@ pub(crate) const ENDED: u8 = 8;
 /// never used one ends without taking its lock for them.
 pub(crate) const HAS_LOCALS: u8 = 16;
 /// `ThreadInner::flags`: the `ThreadInner` is its task's metadata, in the
-/// task's allocation (a Green `spawn`); set when it is made, never changed
-/// (`thread_ref`).
+/// task's allocation (a Green `spawn`); set before it is placed there, never
+/// changed once a handle to it exists (`thread_ref`).
 pub(crate) const EMBEDDED: u8 = 32;
 /// `ThreadInner::flags`: Python's `daemon`; changed only before `start()`.
 pub(crate) const DAEMON: u8 = 64;
@@ -93,18 +93,22 @@ pub(crate) struct ThreadInner {
     /// The rarely used state, under `parts_lock` ([`ThreadInner::parts`]);
     /// a thread on its own keeps its target-or-waker slot under the same
     /// lock.
-    parts: UnsafeCell<Parts>,
+    parts: PartsCell,
     /// Who owns it (`thread_ref`): on its own, the number of handles; in
     /// its task, the vtable of the task's waker.
     pub(super) owner: AtomicUsize,
 }
 
-// SAFETY: `parts`, the one field that is not `Sync` by itself, is reached
-// only through a `PartsGuard`, which holds `parts_lock`: one thread at a
-// time. What it holds is `Send` (checked below), as a `Mutex` needs.
-unsafe impl Sync for ThreadInner {}
+/// The parts, reached only through a [`PartsGuard`].
+struct PartsCell(UnsafeCell<Parts>);
 
-/// What `ThreadInner`'s `Sync` rests on.
+// SAFETY: the cell is private to this module and reached only through a
+// `PartsGuard`, which holds the `ThreadInner`'s `parts_lock`: one thread
+// at a time, as under a `Mutex`. What it holds is `Send` (checked below),
+// as a `Mutex` needs.
+unsafe impl Sync for PartsCell {}
+
+/// What `PartsCell`'s `Sync` rests on.
 const _: () = {
     const fn send<T: Send>() {}
     send::<Parts>();
@@ -247,14 +251,14 @@ impl ThreadInner {
             auto_n: AtomicU32::new(0),
             done: Event::new(),
             record: crate::record::WaitRecord::default(),
-            parts: UnsafeCell::new(Parts {
+            parts: PartsCell(UnsafeCell::new(Parts {
                 extra: name.map(|n| {
                     Box::new(Extra {
                         name: Some(n.into_boxed_str()),
                         ..Extra::default()
                     })
                 }),
-            }),
+            })),
             owner: AtomicUsize::new(0),
         };
         if auto_n != 0 {
@@ -297,7 +301,7 @@ impl ThreadInner {
     pub(crate) fn parts(&self) -> PartsGuard<'_> {
         PartsGuard {
             _lock: self.parts_lock.lock(),
-            parts: &self.parts,
+            parts: &self.parts.0,
         }
     }
 }

@@ -14,8 +14,9 @@
 //!   holds the waker's vtable; its data pointer (the task's address) is the
 //!   `ThreadInner`'s address less [`TASK_OFFSET`].
 //!
-//! The `EMBEDDED` flag, set when the `ThreadInner` is made and never
-//! changed, tells the two apart.
+//! The `EMBEDDED` flag, set before the `ThreadInner` is placed in its task
+//! (`RtInner::launch_in_task`) and never changed once a handle to it exists,
+//! tells the two apart.
 
 use std::cell::UnsafeCell;
 use std::mem::ManuallyDrop;
@@ -50,13 +51,22 @@ static TASK_OFFSET: AtomicUsize = AtomicUsize::new(0);
 
 /// The `owner` word of an in-task `ThreadInner` whose task's offset did not
 /// match [`TASK_OFFSET`] (which async-task's layout rules out): its handles
-/// count nothing and its task is never freed.
+/// count nothing and its task is never freed. Such a thread has no waker to
+/// hand `Thread::cancel` either (it lives in its task, with no slot): a
+/// cancel reaches it at its next wake.
 const IMMORTAL: usize = 0;
 
 /// A counted pointer to a `ThreadInner` (module docs).
 pub(crate) struct ThreadRef {
     ptr: NonNull<ThreadInner>,
 }
+
+/// What `ThreadRef`'s `Send` and `Sync` rest on, besides `ThreadInner`'s own:
+/// the slot beside a thread on its own moves between threads under the lock.
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<TargetOrWaker>();
+};
 
 // SAFETY: a `ThreadRef` is a shared, counted reference to a `ThreadInner`,
 // which is `Send + Sync` (all its state is atomics or behind a lock), as an
