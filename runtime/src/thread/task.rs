@@ -142,7 +142,8 @@ pub(crate) struct ThreadTask<F> {
     /// The target (structurally pinned), until `live` is false: dropped
     /// in place or taken back then. Not an `Option`: an `async` block's
     /// state has no niche an `Option` could use, so it cost 8 B per thread
-    /// (the idle thread of W9 took a 160 B chunk for its task, 144 B now).
+    /// (every 16 B is a malloc size class: W9's parked thread is a 208 B
+    /// chunk).
     fut: ManuallyDrop<F>,
     /// `fut` holds the target.
     live: bool,
@@ -497,8 +498,8 @@ mod tests {
     use std::pin::Pin;
     use std::task::{Context, Poll};
 
-    /// A target the size of W9's parked one: three `Arc`s and an event
-    /// wait, 64 bytes.
+    /// A target of eight words (W9's parked one, three `Arc`s and an
+    /// event wait, is seven).
     struct Target([u64; 8]);
 
     impl Future for Target {
@@ -510,9 +511,9 @@ mod tests {
 
     #[test]
     fn a_thread_task_adds_its_thread_runtime_and_one_word_of_flags() {
-        // The thread and runtime pointers, and the six flags in one word:
-        // what decides whether a parked thread's task fits malloc's 144 B
-        // chunk (W9) rather than the 160 B one.
+        // The thread and runtime pointers, and the seven flags in one word:
+        // with the target, what decides a parked thread's malloc size class
+        // (W9's is the 208 B chunk).
         assert_eq!(
             std::mem::size_of::<ThreadTask<Target>>(),
             std::mem::size_of::<Target>() + 3 * 8
