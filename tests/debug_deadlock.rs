@@ -13,6 +13,7 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -67,8 +68,8 @@ use support::start_daemon as daemon;
 
 /// A unique prefix per test and kind.
 fn prefix(test: &str) -> String {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
     format!("{test}-{n}-")
 }
 
@@ -78,13 +79,10 @@ macro_rules! opposite_order {
     ($p:expr, $ty:ty) => {{
         let (a, b) = (<$ty>::new(), <$ty>::new());
         let go = Event::new();
-        let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let take = |first: $ty,
-                    second: $ty,
-                    go: Event,
-                    held: Arc<std::sync::atomic::AtomicUsize>| async move {
+        let held = Arc::new(AtomicUsize::new(0));
+        let take = |first: $ty, second: $ty, go: Event, held: Arc<AtomicUsize>| async move {
             let _x = first.lock().await;
-            held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.fetch_add(1, Ordering::SeqCst);
             go.wait().await;
             let _y = second.lock().await;
         };
@@ -96,10 +94,7 @@ macro_rules! opposite_order {
         // Both hold their first lock before either goes on (else one takes
         // both and there is no cycle).
         assert!(
-            support::wait_until(Duration::from_secs(30), || {
-                held.load(std::sync::atomic::Ordering::SeqCst) == 2
-            })
-            .await,
+            support::wait_until(Duration::from_secs(30), || held.load(Ordering::SeqCst) == 2).await,
             "the two threads never held their first locks"
         );
         go.set();

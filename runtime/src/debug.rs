@@ -1132,11 +1132,12 @@ fn infos_of<'a>(rts: impl Iterator<Item = &'a Arc<RtInner>>, idents: &[u64]) -> 
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, OnceLock};
     use std::time::Duration;
 
-    use super::Detector;
-    use crate::{spawn, Runtime, Thread};
+    use super::{Detector, Node};
+    use crate::{Runtime, Thread};
 
     /// The idents of `threads`.
     fn idents(threads: &[Thread]) -> Vec<u64> {
@@ -1146,21 +1147,41 @@ mod tests {
     #[test]
     fn a_look_keeps_nothing_of_threads_that_cannot_be_deadlocked() {
         // Joiners of a sleeping thread wait without a timeout, but on a
-        // thread that is not stuck, and the main thread sleeps: no report
+        // thread that is not stuck, and the main thread runs: no report
         // is possible, so no thread is kept until the next look (a kept
         // copy of every parked thread was 37 B each, W9).
         let rt = Runtime::builder().workers(2).build().unwrap();
         rt.block_on(async {
-            let sleeper = Thread::new(|| crate::time::sleep(Duration::from_secs(1)));
+            // Sleeps (timed, so never stuck) until the looks are done.
+            let stop = Arc::new(AtomicBool::new(false));
+            let st = stop.clone();
+            // Daemons: a failed assertion ends the runtime, which cancels
+            // them rather than waiting for `stop`.
+            let sleeper = Thread::builder().daemon(true).build(move || async move {
+                while !st.load(Ordering::SeqCst) {
+                    crate::time::sleep(Duration::from_millis(1)).await;
+                }
+            });
             sleeper.start().unwrap();
             let joiners: Vec<_> = (0..100)
                 .map(|_| {
                     let s = sleeper.clone();
-                    spawn(async move { s.join().await.unwrap() })
+                    Thread::builder()
+                        .daemon(true)
+                        .spawn(async move { s.join().await.unwrap() })
                 })
                 .collect();
-            crate::time::sleep(Duration::from_millis(200)).await;
-            let mut mine: Vec<Thread> = joiners.iter().map(|h| h.thread().clone()).collect();
+            let threads: Vec<Thread> = joiners.iter().map(|h| h.thread().clone()).collect();
+            // Every joiner stuck: what the old detector kept a copy of.
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while !threads.iter().all(|t| Node::of(t).stuck()) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the joiners never parked"
+                );
+                crate::time::sleep(Duration::from_millis(10)).await;
+            }
+            let mut mine = threads;
             mine.push(sleeper.clone());
             let mine = idents(&mine);
             let mut d = Detector::default();
@@ -1171,6 +1192,7 @@ mod tests {
                     "a thread that cannot be in a report was kept"
                 );
             }
+            stop.store(true, Ordering::SeqCst);
             for h in joiners {
                 h.await.unwrap();
             }

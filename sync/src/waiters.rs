@@ -248,8 +248,8 @@ pub(crate) struct SetTicket {
 
 impl SetTicket {
     /// Its slot's index.
-    fn slot(self) -> usize {
-        (self.index.get() - 1) as usize
+    fn slot(self) -> u32 {
+        self.index.get() - 1
     }
 }
 
@@ -289,7 +289,11 @@ impl WakerSet {
 
     /// Whether `ticket` still waits (no `take_all` since it joined).
     pub(crate) fn contains(&self, ticket: SetTicket) -> bool {
-        ticket.epoch == self.epoch && self.wakers.get(ticket.slot()).is_some_and(Option::is_some)
+        ticket.epoch == self.epoch
+            && self
+                .wakers
+                .get(ticket.slot() as usize)
+                .is_some_and(Option::is_some)
     }
 
     /// Makes `waker` the one woken for `ticket`, if it still waits.
@@ -297,7 +301,7 @@ impl WakerSet {
         if ticket.epoch != self.epoch {
             return;
         }
-        if let Some(Some(w)) = self.wakers.get_mut(ticket.slot()) {
+        if let Some(Some(w)) = self.wakers.get_mut(ticket.slot() as usize) {
             if !w.will_wake(waker) {
                 w.clone_from(waker);
             }
@@ -309,9 +313,9 @@ impl WakerSet {
         if ticket.epoch != self.epoch {
             return;
         }
-        if let Some(slot) = self.wakers.get_mut(ticket.slot()) {
+        if let Some(slot) = self.wakers.get_mut(ticket.slot() as usize) {
             if slot.take().is_some() {
-                self.free.push(ticket.index.get() - 1);
+                self.free.push(ticket.slot());
             }
         }
     }
