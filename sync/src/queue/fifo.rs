@@ -81,8 +81,9 @@ mod tests {
     use crate::queue::core::Store;
     use std::collections::VecDeque;
 
-    /// Against a `VecDeque`: every interleaving of pushes and pops of up to
-    /// six items, in both of the store's places, comes out in order.
+    /// Against a `VecDeque`: every sequence of 12 pushes and pops (a pop
+    /// of an empty store included) keeps the order and the length, with
+    /// items in the inline slot, behind it, or both.
     #[test]
     fn first_in_first_out_across_the_inline_slot() {
         // Each bit of `ops` is a push (1) or a pop (0).
