@@ -161,6 +161,15 @@ const IDLE_SPINS: u32 = 4;
 #[cfg(loom)]
 const IDLE_SPINS: u32 = 0;
 
+/// Whether a worker that has looked `looks` times since its last task
+/// looks again before it parks ([`IDLE_SPINS`]). Never under loom, where
+/// `IDLE_SPINS` is 0 and the comparison always false.
+#[inline]
+#[allow(clippy::absurd_extreme_comparisons)]
+const fn looks_again(looks: u32) -> bool {
+    looks < IDLE_SPINS
+}
+
 /// Spin hints between two of those looks (a few microseconds in all).
 const IDLE_SPIN_HINTS: u32 = 64;
 
@@ -836,7 +845,7 @@ fn run_worker(shared: &Arc<Shared>, index: usize) {
                 if driver::poll_now() {
                     continue;
                 }
-                if idle_looks < IDLE_SPINS {
+                if looks_again(idle_looks) {
                     // Still searching if it was (a pusher then counts on it
                     // to find the work); not a sleeper, so none wakes it.
                     idle_looks += 1;
