@@ -341,6 +341,7 @@ impl Driver {
     }
 
     /// `at` in nanoseconds since `epoch` (saturating at both ends).
+    #[inline]
     fn nanos(&self, at: Instant) -> u64 {
         u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
     }
@@ -350,6 +351,7 @@ impl Driver {
     /// or — if it was armed just after a turn fired later deadlines — it is
     /// overdue and the next turn fires it, at worst one spurious wake-up.
     /// `false` (equal deadlines, nothing fired yet) means: cancel.
+    #[inline]
     pub(crate) fn is_surely_fired(&self, deadline: Instant) -> bool {
         let d = self.nanos(deadline);
         // A deadline before `epoch` saturates to 0: never "surely".
@@ -407,6 +409,7 @@ impl Driver {
     }
 
     /// Arms a timer; returns its id.
+    #[inline]
     pub(crate) fn arm(&self, deadline: Instant, waker: Waker) -> u64 {
         let (id, wake_driver) = {
             let mut timers = self.timers.lock().unwrap_or_else(|e| e.into_inner());
@@ -431,6 +434,7 @@ impl Driver {
     }
 
     /// Cancels a timer (no-op if it already fired).
+    #[inline]
     pub(crate) fn cancel(&self, deadline: Instant, id: u64) {
         let removed = {
             let mut timers = self.timers.lock().unwrap_or_else(|e| e.into_inner());

@@ -29,6 +29,7 @@ impl Timers {
     /// Stores a timer; returns its id and whether it is earlier than what
     /// the driver sleeps towards (then the driver must be woken, and now
     /// sleeps towards this one).
+    #[inline]
     pub(super) fn insert(&mut self, deadline: Instant, waker: Waker) -> (u64, bool) {
         let id = self.next_id;
         self.next_id += 1;
@@ -76,6 +77,7 @@ impl Timers {
 
     /// Takes a pending timer out; `None` if it already fired. The caller
     /// drops the waker after releasing the lock.
+    #[inline]
     pub(super) fn remove(&mut self, deadline: Instant, id: u64) -> Option<Waker> {
         self.map.remove(&(deadline, id))
     }

@@ -149,6 +149,7 @@ impl Future for Sleep {
 
 impl Sleep {
     /// [`poll`](Future::poll) of a `Sleep` with a deadline.
+    #[inline]
     fn poll_timer(mut self: Pin<&mut Self>, deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
         if self.state == TimerState::DONE {
             return Poll::Ready(());
@@ -186,9 +187,10 @@ impl Drop for Sleep {
     }
 }
 
-/// Cancels an armed timer that may not have fired yet.
-#[cold]
-#[inline(never)]
+/// Cancels an armed timer that may not have fired yet. Not `#[cold]`: a
+/// timeout that does not expire (W8's arm and cancel, a `get_timeout`
+/// answered in time) ends here every time.
+#[inline]
 fn cancel_armed(deadline: Instant, id: u64) {
     if !driver().is_surely_fired(deadline) {
         driver().cancel(deadline, id);
