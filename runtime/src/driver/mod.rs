@@ -352,7 +352,7 @@ impl Driver {
     /// overdue and the next turn fires it, at worst one spurious wake-up.
     /// `false` (equal deadlines, nothing fired yet) means: cancel.
     #[inline]
-    pub(crate) fn is_surely_fired(&self, deadline: Instant) -> bool {
+    fn is_surely_fired(&self, deadline: Instant) -> bool {
         let d = self.nanos(deadline);
         // A deadline before `epoch` saturates to 0: never "surely".
         d != 0 && d < self.fired_upto.load(Ordering::Acquire)
@@ -433,9 +433,14 @@ impl Driver {
         timers.update(deadline, id, waker)
     }
 
-    /// Cancels a timer (no-op if it already fired).
+    /// Cancels a timer (no-op if it already fired). One that has surely
+    /// fired ([`is_surely_fired`](Self::is_surely_fired)) is left alone
+    /// without taking the timer lock.
     #[inline]
     pub(crate) fn cancel(&self, deadline: Instant, id: u64) {
+        if self.is_surely_fired(deadline) {
+            return;
+        }
         let removed = {
             let mut timers = self.timers.lock().unwrap_or_else(|e| e.into_inner());
             timers.remove(deadline, id)

@@ -156,10 +156,9 @@ impl Sleep {
         }
         if Instant::now() >= deadline {
             if let Some(id) = self.state.armed() {
-                // Usually the driver fired it (and removed it) already.
-                if !driver().is_surely_fired(deadline) {
-                    driver().cancel(deadline, id);
-                }
+                // Usually the driver fired it (and removed it) already:
+                // `cancel` then takes no lock.
+                driver().cancel(deadline, id);
             }
             self.state = TimerState::DONE;
             return Poll::Ready(());
@@ -182,18 +181,11 @@ impl Drop for Sleep {
     #[inline]
     fn drop(&mut self) {
         if let (Some(id), Some(deadline)) = (self.state.armed(), self.deadline) {
-            cancel_armed(deadline, id);
+            // Not outlined as cold: a timeout that does not expire (W8's
+            // arm and cancel, a `get_timeout` answered in time) ends here
+            // every time.
+            driver().cancel(deadline, id);
         }
-    }
-}
-
-/// Cancels an armed timer that may not have fired yet. Not `#[cold]`: a
-/// timeout that does not expire (W8's arm and cancel, a `get_timeout`
-/// answered in time) ends here every time.
-#[inline]
-fn cancel_armed(deadline: Instant, id: u64) {
-    if !driver().is_surely_fired(deadline) {
-        driver().cancel(deadline, id);
     }
 }
 
